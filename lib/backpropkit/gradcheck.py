@@ -125,11 +125,11 @@ def numerical_gradient_upstream(
     for index in every_index(x.shape):
         original = float(x[index])
         x[index] = original + h
-        f_plus = xp.sum(f(x) * dout)
+        out_plus = xp.asarray(f(x), copy=True)  # a copy: f may return a view of x
         x[index] = original - h
-        f_minus = xp.sum(f(x) * dout)
+        out_minus = xp.asarray(f(x), copy=True)
         x[index] = original
-        grad[index] = (f_plus - f_minus) / (2 * h)
+        grad[index] = xp.sum((out_plus - out_minus) * dout) / (2 * h)
     ### END SOLUTION
     return grad
 
@@ -152,18 +152,8 @@ def numerical_gradient_sampled(
     """
     require_float64(x, "x")
     _require_step(h)
-    objective = _scalar_objective(f, x, dout)
-    xp = namespace(x)
-    grad = xp.full(x.shape, math.nan, dtype=x.dtype, device=device_of(x))
-    for index in sample_indices(x.shape, num_samples, seed):
-        original = float(x[index])
-        x[index] = original + h
-        f_plus = objective(x)
-        x[index] = original - h
-        f_minus = objective(x)
-        x[index] = original
-        grad[index] = (f_plus - f_minus) / (2 * h)
-    return grad
+    _check_output(f, x, dout)
+    return _numerical_gradient_at(f, x, sample_indices(x.shape, num_samples, seed), dout, h)
 
 
 def sample_indices(
@@ -197,17 +187,8 @@ def directional_derivative(
     require_float64(direction, "direction")
     _require_same_shape(direction, "direction", x, "x")
     _require_step(h)
-    objective = _scalar_objective(f, x, dout)
-    xp = namespace(x, direction)
-    original = xp.asarray(x, copy=True)
-    try:
-        x[...] = original + h * direction
-        f_plus = objective(x)
-        x[...] = original - h * direction
-        f_minus = objective(x)
-    finally:
-        x[...] = original
-    return float((f_plus - f_minus) / (2 * h))
+    _check_output(f, x, dout)
+    return float(_centered_difference(f, x, ..., h, dout, direction=direction))
 
 
 # --- Relative error ------------------------------------------------------------------------
@@ -341,15 +322,20 @@ def check_gradient(
     if method == "directions":
         analytic_values, numerical_values = _directional_slopes(f, x, analytic, dout, h, num_directions, seed)
     elif method == "sampled":
-        numerical_values = to_numpy(numerical_gradient_sampled(f, x, num_samples, dout=dout, h=h, seed=seed))
-        analytic_values = analytic
+        _check_output(f, x, dout)
+        indices = sample_indices(tuple(x.shape), num_samples, seed)
+        numerical_values, analytic_values = to_numpy(_numerical_gradient_at(f, x, indices, dout, h)), analytic
     elif dout is None:
         numerical_values, analytic_values = to_numpy(numerical_gradient(f, x, h)), analytic
     else:
         numerical_values, analytic_values = to_numpy(numerical_gradient_upstream(f, x, dout, h)), analytic
     numerical_values = np.array(numerical_values, dtype=np.float64)
 
-    checked = ~np.isnan(numerical_values) if method == "sampled" else np.ones(numerical_values.shape, bool)
+    checked = np.ones(numerical_values.shape, bool)
+    if method == "sampled":
+        checked[...] = False
+        for index in indices:
+            checked[index] = True
     if not np.isfinite(numerical_values[checked]).all():
         return _failed(
             name,
@@ -469,15 +455,47 @@ def _directional_slopes(
     return analytic_slopes, numerical_slopes
 
 
-def _scalar_objective(f: Callable, x: Array, dout: Array | None) -> Callable[[Array], Any]:
-    """``f`` itself when it is scalar-valued, else ``x -> sum(f(x) * dout)``; checked once at ``x``."""
+def _check_output(f: Callable, x: Array, dout: Array | None) -> None:
+    """Evaluate ``f`` once at ``x`` to refuse a scalar/array mismatch with a clear message."""
     if dout is None:
         _require_scalar(f(x))
-        return lambda value: float(f(value))
-    require_float64(dout, "dout")
-    _require_same_shape(f(x), "f(x)", dout, "dout")
-    xp = namespace(x, dout)
-    return lambda value: xp.sum(f(value) * dout)
+    else:
+        require_float64(dout, "dout")
+        _require_same_shape(f(x), "f(x)", dout, "dout")
+        namespace(x, dout)
+
+
+def _numerical_gradient_at(f: Callable, x: Array, indices: list[tuple[int, ...]], dout: Array | None, h: float) -> Array:
+    """The numerical gradient at ``indices`` only, NaN elsewhere; shaped like ``x``, on its device."""
+    xp = namespace(x)
+    grad = xp.full(x.shape, math.nan, dtype=x.dtype, device=device_of(x))
+    for index in indices:
+        grad[index] = _centered_difference(f, x, index, h, dout)
+    return grad
+
+
+def _centered_difference(
+    f: Callable, x: Array, index: Any, h: float, dout: Array | None, direction: Array | None = None
+) -> Any:
+    """``(F(x + h e) - F(x - h e)) / 2h`` with ``F`` = f, or ``sum(f * dout)`` when dout is given.
+
+    ``e`` is the unit vector of element ``index``, or ``direction`` (with ``index`` = ``...``).
+    The outputs are subtracted before they are weighted by ``dout``: outputs that do not depend
+    on the perturbed element then cancel exactly instead of adding rounding noise. ``x`` is
+    changed in place and restored exactly, even when ``f`` raises.
+    """
+    xp = namespace(x)
+    original = xp.asarray(x[index], copy=True)
+    step = h if direction is None else h * direction
+    try:
+        x[index] = original + step
+        out_plus = float(f(x)) if dout is None else xp.asarray(f(x), copy=True)  # f may return a view of x
+        x[index] = original - step
+        out_minus = float(f(x)) if dout is None else xp.asarray(f(x), copy=True)
+    finally:
+        x[index] = original
+    difference = out_plus - out_minus if dout is None else xp.sum((out_plus - out_minus) * dout)
+    return difference / (2 * h)
 
 
 def _analytic_problem(analytic: Any, x: Array, name: str) -> str | None:
