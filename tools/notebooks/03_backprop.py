@@ -1,0 +1,361 @@
+"""Build the nbgrader source notebooks of assignment 03_backprop.
+
+    python tools/notebooks/03_backprop.py
+
+writes solutions/03_backprop/layers.ipynb, two_layer_net.ipynb and deep_networks.ipynb with
+outputs cleared. Every graded answer cell is the library function's own source (signature,
+docstring, input checks, ``### BEGIN SOLUTION`` region, return), so the notebooks start out
+identical to the library; ``python -m autograder.sync_solutions`` keeps the regions in step.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from nbcells import REPOSITORY, Notebook, library_source
+
+ASSIGNMENT = REPOSITORY / "solutions" / "03_backprop"
+sys.path.insert(0, str(REPOSITORY / "lib"))
+
+from backpropkit.layers import activations, affine  # noqa: E402  (after the path is set)
+
+
+def answer_from_library(nb: Notebook, function) -> None:
+    """An exercise whose cell is the library function's own source, solution region included."""
+    nb.answer(function.__name__, library_source(function))
+
+
+# --------------------------------------------------------------------------------------------
+# layers.ipynb
+# --------------------------------------------------------------------------------------------
+
+
+def layers_notebook() -> Notebook:
+    nb = Notebook()
+    nb.md(r"""
+# Layers: forward and backward, one piece at a time
+
+A neural network is a chain of simple functions. Training it needs the gradient of the loss
+with respect to every weight, and backpropagation gets all of them in one sweep from the loss
+back to the input, using only two things per layer:
+
+* a **forward** function that computes the layer's output and keeps in a *cache* whatever it
+  will need later, and
+* a **backward** function that receives $\partial L / \partial\,\text{out}$ (the *upstream*
+  gradient, `dout`) and returns the gradient of the loss with respect to each input of the
+  layer, by the chain rule:
+  $\dfrac{\partial L}{\partial x} = \dfrac{\partial L}{\partial\,\text{out}}\,\dfrac{\partial\,\text{out}}{\partial x}$.
+
+A layer never needs to know what comes after it: everything downstream arrives squeezed into
+`dout`. That is why the same few layers compose into networks of any depth, and why every deep
+learning framework is organised this way.
+
+In this notebook you write the backward pass of the affine (fully connected) layer and the
+forward and backward passes of four activations: ReLU, leaky ReLU, sigmoid and tanh. The next
+notebooks build networks out of *your* functions.
+
+| function | graded |
+|---|---|
+| `affine_backward` | ✔ |
+| `relu_forward`, `relu_backward` | ✔ |
+| `leaky_relu_forward`, `leaky_relu_backward` | ✔ |
+| `sigmoid_forward`, `sigmoid_backward` | ✔ |
+| `tanh_forward`, `tanh_backward` | ✔ |
+
+Every check compares your backward pass with a numerical gradient (centered differences in
+float64, as in notebook 1) on random inputs. If a check fails it tells you which gradient is
+wrong, by how much, where, and often why.
+""")
+    nb.locked("setup", r"""
+import os
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from backpropkit.backend import Array, check_array, namespace
+from backpropkit.layers._checks import check_upstream
+from backpropkit.layers.affine import affine_forward
+
+QUICK = os.environ.get("BACKPROPKIT_QUICK") == "1"  # smaller runs for continuous integration
+%matplotlib inline
+""")
+    nb.md(r"""
+All code in this course takes its array module from its inputs (`xp = namespace(x)`) instead of
+calling `np.` directly: the same function then runs on NumPy arrays on the CPU and on CuPy arrays
+on a GPU (notebook 7). Inside your answers use `xp.` wherever you would write `np.`; most of the
+time plain operators (`@`, `*`, `.T`, slicing) are all you need.
+
+## 1. The affine layer
+
+An affine layer maps each input row $x \in \mathbb{R}^D$ to $x W + b \in \mathbb{R}^M$. For a
+minibatch of $N$ rows stacked in $X \in \mathbb{R}^{N \times D}$:
+
+$$\text{out} = X W + b, \qquad W \in \mathbb{R}^{D \times M},\; b \in \mathbb{R}^{M}.$$
+
+The forward pass is given (it is imported above; read it in
+`lib/backpropkit/layers/affine.py`). It caches `(x, w)`.
+
+**Deriving the backward pass.** Write one entry: $\text{out}_{nm} = \sum_d X_{nd} W_{dm} + b_m$.
+Each weight $W_{dm}$ touches every example's output $m$, so its gradient sums over the batch;
+each input $X_{nd}$ touches all $M$ outputs of its own row:
+
+$$\frac{\partial L}{\partial W_{dm}} = \sum_n X_{nd}\, \text{dout}_{nm}
+\;\Rightarrow\; dW = X^\top \text{dout}, \qquad
+\frac{\partial L}{\partial X_{nd}} = \sum_m \text{dout}_{nm} W_{dm}
+\;\Rightarrow\; dX = \text{dout}\, W^\top, \qquad
+db = \sum_n \text{dout}_{n,:}.$$
+
+A quick sanity test for formulas like these: **the gradient of a tensor has the shape of the
+tensor.** $dW$ must be $D \times M$; the only product of $X$ ($N\times D$) and dout ($N\times M$)
+with that shape is $X^\top\text{dout}$.
+
+**The layer-vector view.** For a single example, let $v$ be the vector of values entering the
+layer and $\bar\delta$ the vector of upstream gradients $\partial L/\partial\,\text{out}$. Then
+
+$$\delta = W\,\bar\delta \quad(\text{gradient for the values below}),\qquad
+\Delta W = v\,\bar\delta^{\top} \quad(\text{an outer product}).$$
+
+(With the notes' convention of weights stored as $W^\top$ and column vectors, the first reads
+$\delta_i = W_i^\top \bar\delta_{i+1}$.) Computing both costs one multiply-add per weight: the
+backward pass of a whole network costs a small constant times the number of parameters, the
+same order as the forward pass. The minibatch formula $X^\top \text{dout}$ is nothing but the
+sum of the $N$ per-example outer products.
+
+**Exercise.** Implement `affine_backward(dout, cache)`.
+""")
+    answer_from_library(nb, affine.affine_backward)
+    nb.md("Run the public check. It compares your gradients with numerical ones on one small case.")
+    nb.test("affine_backward_public", 0, r"""
+from autograder.checks import check_backward
+
+check_backward(affine_forward, affine_backward, inputs={"x": (4, 5), "w": (5, 3), "b": (3,)}, seed=0, name="affine")
+""")
+    nb.test("affine_backward_hidden", 3, r"""
+from autograder.checks import check_backward
+
+### BEGIN HIDDEN TESTS
+check_backward(affine_forward, affine_backward, inputs={"x": (1, 7), "w": (7, 2), "b": (2,)}, seed=31, name="affine, one example")
+check_backward(affine_forward, affine_backward, inputs={"x": (10, 6), "w": (6, 9), "b": (9,)}, seed=32, name="affine")
+check_backward(affine_forward, affine_backward, inputs={"x": (3, 1), "w": (1, 1), "b": (1,)}, seed=33, name="affine, one unit")
+### END HIDDEN TESTS
+""")
+    nb.md(r"""
+The batch gradient is the sum of the per-example outer products $v\,\bar\delta^\top$: check it
+with your function on a random example.
+""")
+    nb.code(r"""
+rng = np.random.default_rng(0)
+x, w, b = rng.normal(size=(6, 4)), rng.normal(size=(4, 3)), rng.normal(size=3)
+out, cache = affine_forward(x, w, b)
+dout = rng.normal(size=out.shape)
+_, dw, _ = affine_backward(dout, cache)
+
+sum_of_outer_products = sum(np.outer(x[n], dout[n]) for n in range(len(x)))
+print("dW equals the sum of per-example outer products:", np.allclose(dw, sum_of_outer_products))
+""")
+    nb.md(r"""
+## 2. Activations
+
+Without a non-linearity between them, two affine layers are one affine layer in disguise
+($(XW_1 + b_1)W_2 + b_2 = X(W_1W_2) + (b_1W_2 + b_2)$), however many you stack. An activation
+applied element-wise after each affine layer is what lets a network bend its decision boundary.
+Because it acts element-wise, its backward pass is element-wise too:
+$dx = \text{dout} \odot f'(x)$.
+
+| activation | forward | local derivative |
+|---|---|---|
+| ReLU | $\max(0, x)$ | $1$ if $x > 0$, else $0$ |
+| leaky ReLU | $x$ if $x>0$, else $\alpha x$ | $1$ if $x > 0$, else $\alpha$ |
+| sigmoid | $\sigma(x) = \dfrac{1}{1+e^{-x}}$ | $\sigma(x)\,(1-\sigma(x))$ |
+| tanh | $\tanh(x)$ | $1 - \tanh^2(x)$ |
+
+Two details matter:
+
+* **What to cache.** ReLU needs the *input* (its sign decides where gradient flows). Sigmoid and
+  tanh can express their derivatives through their *output*, so they cache the output and never
+  evaluate an exponential again in the backward pass.
+* **Overflow.** `1 / (1 + exp(-x))` overflows for $x = -1000$ (NumPy warns and a warning in a
+  graded cell costs points). Since $e^{-|x|} \le 1$ never overflows, compute $z = e^{-|x|}$ and
+  use $\frac{1}{1+z}$ where $x \ge 0$ and the equal expression $\frac{z}{1+z}$ where $x < 0$.
+
+At $x = 0$, ReLU has no derivative; any value in $[0, 1]$ is a valid choice and the checks never
+sample exactly 0. Use $0$, like every framework.
+
+### ReLU
+
+ReLU is the *max gate* of notebook 1 with one input fixed at 0: it routes the upstream gradient
+through unchanged where the input won, and blocks it elsewhere.
+""")
+    answer_from_library(nb, activations.relu_forward)
+    answer_from_library(nb, activations.relu_backward)
+    nb.test("relu_public", 0, r"""
+from autograder.checks import check_backward, check_forward
+
+check_forward(relu_forward, "relu", inputs={"x": (4, 5)}, seed=0, name="relu_forward")
+check_backward(relu_forward, relu_backward, inputs={"x": (4, 5)}, seed=0, name="relu")
+""")
+    nb.test("relu_hidden", 3, r"""
+from autograder.checks import check_backward, check_forward
+
+### BEGIN HIDDEN TESTS
+check_forward(relu_forward, "relu", inputs={"x": (3, 2, 5)}, seed=40, name="relu_forward")
+check_backward(relu_forward, relu_backward, inputs={"x": (9, 3)}, seed=41, name="relu")
+check_backward(relu_forward, relu_backward, inputs={"x": (2, 3, 4, 5)}, seed=42, name="relu, image-shaped input")
+### END HIDDEN TESTS
+""")
+    nb.md(r"""
+### Leaky ReLU
+
+A ReLU whose input is negative for every example passes no gradient at all, so its weights never
+change again: a *dead* unit (`deep_networks.ipynb` counts them). Leaky ReLU keeps a small slope
+$\alpha$ (0.01 by default) on the negative side so that some gradient always flows.
+""")
+    answer_from_library(nb, activations.leaky_relu_forward)
+    answer_from_library(nb, activations.leaky_relu_backward)
+    nb.test("leaky_relu_public", 0, r"""
+from autograder.checks import check_backward, check_forward
+
+check_forward(leaky_relu_forward, "leaky_relu", inputs={"x": (4, 5)}, params={"alpha": 0.1}, seed=0, name="leaky_relu_forward")
+check_backward(leaky_relu_forward, leaky_relu_backward, inputs={"x": (4, 5)}, params={"alpha": 0.1}, seed=0, name="leaky_relu")
+""")
+    nb.test("leaky_relu_hidden", 3, r"""
+from autograder.checks import check_backward, check_forward
+
+### BEGIN HIDDEN TESTS
+check_forward(leaky_relu_forward, "leaky_relu", inputs={"x": (6, 4)}, seed=50, name="leaky_relu_forward, default alpha")
+check_forward(leaky_relu_forward, "leaky_relu", inputs={"x": (2, 9)}, params={"alpha": 0.2}, seed=53, name="leaky_relu_forward")
+check_backward(leaky_relu_forward, leaky_relu_backward, inputs={"x": (7, 6)}, seed=51, name="leaky_relu, default alpha")
+check_backward(leaky_relu_forward, leaky_relu_backward, inputs={"x": (3, 2, 4)}, params={"alpha": 0.3}, seed=52, name="leaky_relu")
+### END HIDDEN TESTS
+""")
+    nb.md(r"""
+### Sigmoid
+
+The sigmoid squashes any real number into $(0, 1)$. Its derivative
+$\sigma'(x) = \sigma(x)(1-\sigma(x))$ is at most $\tfrac14$ (at $x = 0$) and almost zero once
+$|x|$ is beyond 5: a *saturated* sigmoid lets hardly any gradient through. Remember that number
+for `deep_networks.ipynb`.
+""")
+    answer_from_library(nb, activations.sigmoid_forward)
+    answer_from_library(nb, activations.sigmoid_backward)
+    nb.test("sigmoid_public", 0, r"""
+from autograder.checks import check_backward, check_forward
+
+check_forward(sigmoid_forward, "sigmoid", inputs={"x": (4, 5)}, seed=0, name="sigmoid_forward")
+check_backward(sigmoid_forward, sigmoid_backward, inputs={"x": (4, 5)}, seed=0, name="sigmoid")
+""")
+    nb.test("sigmoid_hidden", 4, r"""
+from autograder.checks import check_backward, check_forward
+
+### BEGIN HIDDEN TESTS
+check_forward(sigmoid_forward, "sigmoid", inputs={"x": (5, 6)}, seed=60, name="sigmoid_forward")
+check_forward(sigmoid_forward, "sigmoid", inputs={"x": [[-1000.0, -40.0, 0.0, 40.0, 1000.0]]}, name="sigmoid_forward, large inputs")
+check_backward(sigmoid_forward, sigmoid_backward, inputs={"x": (8, 3)}, seed=61, name="sigmoid")
+check_backward(sigmoid_forward, sigmoid_backward, inputs={"x": (2, 2, 3)}, seed=62, name="sigmoid, 3-d input")
+### END HIDDEN TESTS
+""")
+    nb.md(r"""
+### Tanh
+
+$\tanh(x) = 2\sigma(2x) - 1$ is a sigmoid stretched to $(-1, 1)$ and centred at zero, which
+keeps the inputs of the next layer centred too. Its derivative $1 - \tanh^2(x)$ peaks at 1.
+""")
+    answer_from_library(nb, activations.tanh_forward)
+    answer_from_library(nb, activations.tanh_backward)
+    nb.test("tanh_public", 0, r"""
+from autograder.checks import check_backward, check_forward
+
+check_forward(tanh_forward, "tanh", inputs={"x": (4, 5)}, seed=0, name="tanh_forward")
+check_backward(tanh_forward, tanh_backward, inputs={"x": (4, 5)}, seed=0, name="tanh")
+""")
+    nb.test("tanh_hidden", 3, r"""
+from autograder.checks import check_backward, check_forward
+
+### BEGIN HIDDEN TESTS
+check_forward(tanh_forward, "tanh", inputs={"x": (4, 3, 2)}, seed=70, name="tanh_forward")
+check_backward(tanh_forward, tanh_backward, inputs={"x": (6, 7)}, seed=71, name="tanh")
+check_backward(tanh_forward, tanh_backward, inputs={"x": (1, 4)}, seed=72, name="tanh, one example")
+### END HIDDEN TESTS
+""")
+    nb.md(r"""
+## 3. Your activations, drawn
+
+The figure below is drawn by *your* functions: the top row is each forward pass, the bottom row
+is each backward pass called with `dout = 1`, which is exactly the local derivative. Look for the
+kink of ReLU, the small slope of leaky ReLU, and how quickly the sigmoid's derivative vanishes
+compared with tanh's.
+""")
+    nb.code(r"""
+x = np.linspace(-6, 6, 601)
+pairs = {
+    "ReLU": (relu_forward, relu_backward),
+    "leaky ReLU (alpha=0.1)": (lambda v: leaky_relu_forward(v, alpha=0.1), leaky_relu_backward),
+    "sigmoid": (sigmoid_forward, sigmoid_backward),
+    "tanh": (tanh_forward, tanh_backward),
+}
+fig, axes = plt.subplots(2, 4, figsize=(13, 5), sharex=True)
+for column, (name, (forward, backward)) in enumerate(pairs.items()):
+    out, cache = forward(x)
+    local_gradient = backward(np.ones_like(x), cache)
+    axes[0, column].plot(x, out)
+    axes[0, column].set_title(name)
+    axes[1, column].plot(x, local_gradient, color="tab:orange")
+    axes[1, column].set_xlabel("x")
+axes[0, 0].set_ylabel("forward: f(x)")
+axes[1, 0].set_ylabel("backward with dout = 1: f'(x)")
+for ax in axes.flat:
+    ax.axhline(0, color="gray", linewidth=0.5)
+    ax.axvline(0, color="gray", linewidth=0.5)
+fig.tight_layout()
+plt.show()
+""")
+    nb.md(r"""
+## 4. Composing layers
+
+Layers compose by passing outputs forward and `dout` backward, in reverse order. Here is a
+two-layer network with a tanh in the middle, written entirely with your functions, checked
+against a numerical gradient of the whole chain. Nothing new to write: if every layer above is
+right, the chain is right.
+""")
+    nb.code(r"""
+from backpropkit.gradcheck import numerical_gradient, relative_error
+
+rng = np.random.default_rng(1)
+x = rng.normal(size=(5, 4))
+w1, b1 = rng.normal(size=(4, 6)), rng.normal(size=6)
+w2, b2 = rng.normal(size=(6, 3)), rng.normal(size=3)
+dout = rng.normal(size=(5, 3))
+
+
+def chain(w1):
+    hidden, cache1 = affine_forward(x, w1, b1)
+    activated, cache2 = tanh_forward(hidden)
+    out, cache3 = affine_forward(activated, w2, b2)
+    return out, (cache1, cache2, cache3)
+
+
+out, (cache1, cache2, cache3) = chain(w1)
+dactivated, dw2, db2 = affine_backward(dout, cache3)
+dhidden = tanh_backward(dactivated, cache2)
+dx, dw1, db1 = affine_backward(dhidden, cache1)
+
+dw1_numerical = numerical_gradient(lambda w: float(np.sum(chain(w)[0] * dout)), w1)
+print(f"relative error of dW1 through the whole chain: {relative_error(dw1, dw1_numerical):.1e}")
+""")
+    nb.md(r"""
+A relative error around $10^{-8}$ or smaller means the analytic and numerical gradients agree to
+the precision finite differences can offer.
+
+**Next:** `two_layer_net.ipynb` writes the backward pass of a whole small network by hand, and
+`deep_networks.ipynb` trains networks of any depth on your layers.
+""")
+    return nb
+
+
+def main() -> int:
+    layers_notebook().write(ASSIGNMENT / "layers.ipynb")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
