@@ -13,8 +13,8 @@ so a node passes its gradient on only after every node that uses it has added to
     >>> x.grad, y.grad, z.grad
     (-4.0, -4.0, 3.0)
 
-Gradients accumulate (``+=``): a node used twice receives the sum of both paths' gradients, the
-multivariate chain rule. Call :meth:`Value.zero_grad` before a second backward pass.
+Within one backward pass gradients accumulate (``+=``): a node used twice receives the sum of
+both paths' gradients, the multivariate chain rule.
 """
 
 from __future__ import annotations
@@ -168,7 +168,8 @@ class Value:
         """Fill in ``grad`` of every node this value depends on: d(self)/d(node).
 
         Orders the graph so that each node comes after all of its children (a topological
-        order), seeds ``self.grad = 1`` (d self / d self) and runs each node's backward rule from
+        order), clears every ``grad`` (so a second call gives the same gradients, not twice
+        them), seeds ``self.grad = 1`` (d self / d self) and runs each node's backward rule from
         the output back to the inputs. The depth-first search is recursive, which limits graphs
         to chains of about a thousand nodes (Python's recursion limit).
         """
@@ -184,20 +185,12 @@ class Value:
                 order.append(node)
 
         visit(self)
+        for node in order:
+            node.grad = 0.0
         self.grad = 1.0
         for node in reversed(order):
             node._backward()
         ### END SOLUTION
-
-    def zero_grad(self) -> None:
-        """Set ``grad`` to 0 on this node and every node it depends on, before another backward pass."""
-        stack, seen = [self], set()
-        while stack:
-            node = stack.pop()
-            if node not in seen:
-                seen.add(node)
-                node.grad = 0.0
-                stack.extend(node.children)
 
 
 def as_value(x: Value | Number) -> Value:
