@@ -9,6 +9,10 @@ given, so they work unchanged on proxies to functions running in another process
 Layers:         check_forward, check_backward, check_conv_forward, check_conv_backward,
                 check_pool_forward, check_pool_backward, check_pool_ties,
                 check_dropout_forward, check_dropout_backward
+Losses:         check_svm_loss, check_svm_lecture_example, check_softmax_loss,
+                check_binary_cross_entropy_loss, check_mse_loss
+Penalties:      check_l2_penalty, check_l1_penalty, check_elastic_net_penalty, check_weight_decay
+Optimization:   check_update_rule, check_schedule, check_warmup
 """
 
 from __future__ import annotations
@@ -25,6 +29,18 @@ from .layer_checks import (
     check_pool_forward,
     check_pool_ties,
 )
+from .loss_checks import (
+    check_binary_cross_entropy_loss,
+    check_elastic_net_penalty,
+    check_l1_penalty,
+    check_l2_penalty,
+    check_mse_loss,
+    check_softmax_loss,
+    check_svm_lecture_example,
+    check_svm_loss,
+    check_weight_decay,
+)
+from .optim_checks import check_schedule, check_update_rule, check_warmup
 
 __all__ = [
     "CheckFailed",
@@ -37,4 +53,16 @@ __all__ = [
     "check_pool_backward",
     "check_pool_forward",
     "check_pool_ties",
+    "check_svm_loss",
+    "check_svm_lecture_example",
+    "check_softmax_loss",
+    "check_binary_cross_entropy_loss",
+    "check_mse_loss",
+    "check_l2_penalty",
+    "check_l1_penalty",
+    "check_elastic_net_penalty",
+    "check_weight_decay",
+    "check_update_rule",
+    "check_schedule",
+    "check_warmup",
 ]

@@ -70,8 +70,11 @@ def format_number(value: float) -> str:
 
 
 def format_index(name: str, index: tuple[int, ...]) -> str:
-    """``dw[2, 1]`` for an element, plain ``loss`` for a scalar."""
-    return f"{name}[{', '.join(str(int(i)) for i in index)}]" if index else name
+    """``dw[2, 1]`` for an element, plain ``loss`` for a scalar; ``w[0, 1] after step 2`` for a described name."""
+    if not index:
+        return name
+    head, _, rest = name.partition(" ")
+    return f"{head}[{', '.join(str(int(i)) for i in index)}]" + (f" {rest}" if rest else "")
 
 
 def describe_case(arrays: dict[str, Any], params: dict[str, Any] | None = None, seed: int | None = None) -> str:

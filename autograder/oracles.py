@@ -79,3 +79,39 @@ ORACLES: dict[str, Callable[..., np.ndarray]] = {
     "conv": conv,
     "max_pool": max_pool,
 }
+
+
+# --- losses and penalties (values only: gradients are always checked numerically) ----------------
+
+
+def svm_loss(scores: np.ndarray, y: np.ndarray, margin: float = 1.0) -> float:
+    correct = scores[np.arange(len(y)), y][:, None]
+    hinge = np.maximum(0.0, scores - correct + margin)
+    hinge[np.arange(len(y)), y] = 0.0
+    return float(hinge.sum() / len(y))
+
+
+def softmax_loss(scores: np.ndarray, y: np.ndarray) -> float:
+    from scipy.special import logsumexp
+
+    return float(np.mean(logsumexp(scores, axis=1) - scores[np.arange(len(y)), y]))
+
+
+def binary_cross_entropy_loss(logits: np.ndarray, y: np.ndarray) -> float:
+    return float(np.mean(np.logaddexp(0.0, logits) - y * logits))
+
+
+def mse_loss(pred: np.ndarray, target: np.ndarray) -> float:
+    return float(np.mean((pred - target) ** 2))
+
+
+def l2_penalty(w: np.ndarray, reg: float) -> float:
+    return 0.5 * reg * float(np.vdot(w, w))
+
+
+def l1_penalty(w: np.ndarray, reg: float) -> float:
+    return reg * float(np.abs(w).sum())
+
+
+def elastic_net_penalty(w: np.ndarray, reg: float, l1_ratio: float) -> float:
+    return l1_ratio * l1_penalty(w, reg) + (1 - l1_ratio) * l2_penalty(w, reg)

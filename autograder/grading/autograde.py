@@ -1,0 +1,55 @@
+"""Grade a class: build the jobs, fan them out, write each result as it arrives, show progress."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tqdm import tqdm
+
+from .dask_backend import grade_on_cluster
+from .gradebook_writer import GradebookWriter
+from .pool import grade_locally
+from .results import SubmissionResult
+from .sandbox import Limits
+from .student_library import build_student_library
+from .workspace import Workspace
+
+
+@dataclass
+class GradingRun:
+    """What one ``grade`` call did."""
+
+    graded: list[SubmissionResult] = field(default_factory=list)
+    skipped: int = 0  # already graded, left alone
+
+
+def grade_class(
+    workspace: Workspace,
+    assignment: str | None = None,
+    *,
+    regrade: bool = False,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    limits: Limits | None = None,
+    progress: bool = True,
+) -> GradingRun:
+    """Grade every collected submission that has no result yet (all of them with ``regrade``)."""
+    limits = limits or Limits()
+    pending = workspace.pending(assignment, regrade=regrade)
+    run = GradingRun(skipped=len(workspace.submissions(assignment)) - len(pending))
+    if not pending:
+        return run
+    library = build_student_library(workspace.root / ".student-library")
+    writer = GradebookWriter(workspace)
+    for name in sorted({a for _, a in pending}):
+        writer.register_assignment(name)
+    jobs = [workspace.job(student, name, limits, library) for student, name in pending]
+    results = grade_on_cluster(jobs, scheduler) if scheduler else grade_locally(jobs, workers)
+    with tqdm(total=len(jobs), desc="grading", unit="submission", disable=not progress) as bar:
+        for job, result in results:
+            writer.write(job, result)
+            run.graded.append(result)
+            bar.set_postfix_str(f"{job.student}/{job.assignment} {result.points:g}/{result.max_points:g}")
+            bar.update()
+    return run

@@ -1,0 +1,180 @@
+"""Grade one submission: run each notebook in a sandboxed student process, check it, say why.
+
+Cells run in the submission's order. The student's own cells go to the student process; at each
+test cell (found by its nbgrader ``grade_id``) the checker runs the instructor's version of that
+cell; test cells the student deleted run at the end. When the student process dies or hangs, the
+cell is recorded with the reason, a fresh process replays the cells that worked (skipping the bad
+ones), and grading goes on until the notebook's time limit, so one crash costs what it broke and
+no more.
+
+This runs in a worker (a pool process or a Dask worker) and touches no shared state: it returns a
+:class:`~.results.SubmissionResult`, and the parent alone writes the gradebook.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path, PurePosixPath
+
+from . import cells, sandbox
+from .results import CellOutput, NotebookJob, NotebookResult, SubmissionJob, SubmissionResult
+from .sandbox import Limits
+from .student_link import StudentCrashed, StudentSession, StudentTimeout
+from .trusted_check import Checker, TestOutcome
+
+MAX_RESTARTS = 3
+
+
+def grade_submission(job: SubmissionJob) -> SubmissionResult:
+    """Grade every notebook of ``job`` in a fresh temporary directory holding only its files."""
+    sandbox.become_subreaper()
+    timings = {"kernel_start": 0.0, "execution": 0.0, "checks": 0.0}
+    with tempfile.TemporaryDirectory(prefix="bpk-submission-") as workdir:
+        _write_files(Path(workdir), job.files)
+        notebooks = [
+            grade_notebook(notebook, Path(workdir), job, timings) for notebook in job.notebooks
+        ]
+    return SubmissionResult(job.student, job.assignment, notebooks, {k: round(v, 4) for k, v in timings.items()})
+
+
+def _write_files(workdir: Path, files: dict[str, bytes]) -> None:
+    for name, content in files.items():
+        relative = PurePosixPath(name)
+        if relative.is_absolute() or ".." in relative.parts:
+            continue  # a zip entry that points outside the submission
+        target = workdir / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content)
+
+
+def _zero_all(notebook: NotebookJob, reason: str) -> NotebookResult:
+    tests = [
+        TestOutcome(cells.grade_id(c) or "?", 0.0, cells.points(c), failure=reason, reason=reason)
+        for c in cells.test_cells(notebook.source)
+    ]
+    return NotebookResult(notebook.name, tests, problem=reason)
+
+
+class _Run:
+    """One notebook's student process, restarted (replaying the good cells) when it dies."""
+
+    def __init__(self, workdir: Path, job: SubmissionJob, submitted_cells: list, timings: dict) -> None:
+        self.workdir, self.job, self.cells, self.timings = workdir, job, submitted_cells, timings
+        self.limits: Limits = job.limits
+        self.deadline = time.monotonic() + self.limits.notebook_timeout
+        self.session: StudentSession | None = None
+        self.done: list[int] = []  # cells that ran (with or without an error) and are replayed
+        self.restarts = -1
+
+    def remaining(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def budget(self) -> float:
+        return max(0.01, min(self.limits.cell_timeout, self.remaining()))
+
+    def ensure_session(self) -> StudentSession:
+        if self.session is not None:
+            return self.session
+        self.restarts += 1
+        if self.restarts > MAX_RESTARTS:
+            raise StudentCrashed(f"the kernel failed {MAX_RESTARTS} times; the remaining tests could not run")
+        started = time.monotonic()
+        library = Path(self.job.library_dir) if self.job.library_dir else None
+        session = StudentSession(self.workdir, self.limits, library)
+        try:
+            session.start()
+        except BaseException:
+            session.close()
+            raise
+        self.timings["kernel_start"] += time.monotonic() - started
+        self.session = session
+        replay, self.done = self.done, []
+        for index in replay:
+            self.run_student_cell(index, record=None)
+        return session
+
+    def run_student_cell(self, index: int, record: list[CellOutput] | None) -> None:
+        try:
+            session = self.ensure_session()
+        except StudentCrashed as crash:
+            if record is not None:
+                record.append(CellOutput(index, "", f"{crash}; this cell is skipped"))
+            return
+        started = time.monotonic()
+        session.set_time_limit(self.budget())
+        try:
+            ran = session.run_cell(cells.source_of(self.cells[index]))
+        except StudentTimeout:
+            self.stop()
+            message = f"this cell was stopped after {self.budget():.0f} s (time limit); it is skipped"
+            if record is not None:
+                record.append(CellOutput(index, "", message))
+            return
+        except StudentCrashed as crash:
+            self.stop()
+            if record is not None:
+                record.append(CellOutput(index, "", f"{crash}; this cell is skipped"))
+            return
+        finally:
+            self.timings["execution"] += time.monotonic() - started
+        self.done.append(index)
+        if record is not None:
+            record.append(CellOutput(index, ran.output, ran.error))
+
+    def stop(self) -> None:
+        if self.session is not None:
+            self.session.close()
+            self.session = None
+
+
+def grade_notebook(notebook: NotebookJob, workdir: Path, job: SubmissionJob, timings: dict) -> NotebookResult:
+    """Run one notebook's cells and the instructor's tests; never raises for anything the student did."""
+    if notebook.submitted is None:
+        return _zero_all(notebook, notebook.problem or "notebook missing from the submission")
+    source_tests = {cells.grade_id(c): c for c in cells.test_cells(notebook.source)}
+    submitted_cells = [c for c in notebook.submitted.get("cells", []) if isinstance(c, dict)]
+    steps: list[tuple[str, object]] = []
+    for index, cell in enumerate(submitted_cells):
+        if cells.grade_id(cell) in source_tests and cells.grade_id(cell) not in [s for k, s in steps if k == "test"]:
+            steps.append(("test", cells.grade_id(cell)))
+        elif cell.get("cell_type") == "code" and not cells.is_test_cell(cell):
+            steps.append(("student", index))
+    placed = {s for k, s in steps if k == "test"}
+    steps += [("test", gid) for gid in source_tests if gid not in placed]  # deleted test cells
+
+    checker = Checker(notebook.source, Path(job.assignment_dir))
+    run = _Run(workdir, job, submitted_cells, timings)
+    outputs: list[CellOutput] = []
+    outcomes: dict[str, TestOutcome] = {}
+    try:
+        for kind, what in steps:
+            if kind == "student":
+                if run.remaining() <= 0:
+                    continue
+                run.run_student_cell(what, outputs)
+                continue
+            cell = source_tests[what]
+            if run.remaining() <= 0:
+                reason = f"the notebook's time limit ({job.limits.notebook_timeout:.0f} s) ran out before this test"
+                outcomes[what] = TestOutcome(what, 0.0, cells.points(cell), failure=reason, reason=reason)
+                continue
+            started = time.monotonic()
+            try:
+                session = run.ensure_session()
+                session.set_time_limit(run.budget())
+                outcomes[what] = checker.run(cell, session)
+            except StudentTimeout as timeout:
+                run.stop()
+                reason = f"{timeout} while the tests called your code"
+                outcomes[what] = TestOutcome(what, 0.0, cells.points(cell), failure=reason, reason=reason)
+            except StudentCrashed as crash:
+                run.stop()
+                reason = f"{crash} while the tests called your code"
+                outcomes[what] = TestOutcome(what, 0.0, cells.points(cell), failure=reason, reason=reason)
+            finally:
+                timings["checks"] += time.monotonic() - started
+    finally:
+        run.stop()
+    tests = [outcomes[gid] for gid in source_tests]
+    return NotebookResult(notebook.name, tests, outputs)

@@ -1,0 +1,116 @@
+"""What travels between the parent and the workers: a submission to grade, and what grading found.
+
+Both are plain dataclasses of strings, numbers, lists and dicts, so they pickle to a pool worker
+or a Dask worker on another machine, and a result is stored as JSON next to the autograded
+notebooks (``grading.json``), where feedback, export and status read it back.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .sandbox import Limits
+from .trusted_check import TestOutcome
+
+
+@dataclass
+class NotebookJob:
+    """One notebook of a submission: the instructor's source and what the student handed in."""
+
+    name: str  # path relative to the assignment folder, e.g. "affine.ipynb"
+    source: dict
+    submitted: dict | None  # None when missing or unreadable
+    problem: str | None = None  # why ``submitted`` is None
+
+
+@dataclass
+class SubmissionJob:
+    student: str
+    assignment: str
+    notebooks: list[NotebookJob]
+    files: dict[str, bytes]  # the student's other files, then the assignment's own files over them
+    assignment_dir: str  # the instructor's assignment folder: helper modules for the checker
+    library_dir: str | None = None  # the student edition of the library, importable in the sandbox
+    limits: Limits = field(default_factory=Limits)
+
+
+@dataclass
+class CellOutput:
+    """What one of the student's own cells printed, and the error it raised, if any."""
+
+    index: int
+    output: str
+    error: str | None
+
+
+@dataclass
+class NotebookResult:
+    name: str
+    tests: list[TestOutcome]
+    cell_outputs: list[CellOutput] = field(default_factory=list)
+    problem: str | None = None
+
+    @property
+    def points(self) -> float:
+        return sum(t.points for t in self.tests)
+
+    @property
+    def max_points(self) -> float:
+        return sum(t.max_points for t in self.tests)
+
+
+@dataclass
+class SubmissionResult:
+    student: str
+    assignment: str
+    notebooks: list[NotebookResult]
+    timings: dict[str, float] = field(default_factory=dict)  # kernel start, execution, checks (s)
+
+    @property
+    def points(self) -> float:
+        return sum(n.points for n in self.notebooks)
+
+    @property
+    def max_points(self) -> float:
+        return sum(n.max_points for n in self.notebooks)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=1)
+
+    @classmethod
+    def from_json(cls, text: str) -> "SubmissionResult":
+        data = json.loads(text)
+        notebooks = [
+            NotebookResult(
+                name=n["name"],
+                tests=[TestOutcome(**t) for t in n["tests"]],
+                cell_outputs=[CellOutput(**c) for c in n["cell_outputs"]],
+                problem=n.get("problem"),
+            )
+            for n in data["notebooks"]
+        ]
+        return cls(data["student"], data["assignment"], notebooks, data.get("timings", {}))
+
+    def save(self, path: Path) -> None:
+        """Write atomically: a crash mid-write must not leave a result that looks finished."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(".partial")
+        partial.write_text(self.to_json())
+        partial.replace(path)
+
+    @classmethod
+    def load(cls, path: Path) -> "SubmissionResult":
+        return cls.from_json(path.read_text())
+
+
+def summarize_reasons(result: SubmissionResult) -> dict[str, Any]:
+    """Per notebook, the first reason a test scored zero for a cause other than its own check."""
+    reasons: dict[str, Any] = {}
+    for notebook in result.notebooks:
+        reason = notebook.problem or next((t.reason for t in notebook.tests if t.reason), None)
+        if reason:
+            reasons[notebook.name] = reason
+    return reasons

@@ -1,0 +1,335 @@
+"""The grader's end of a student process: start it in its sandbox, run cells, call its functions.
+
+:class:`StudentSession` owns one student process (see ``student_process.py``). The checker never
+receives the student's objects, only plain data and :class:`RemoteObject` proxies: calling a proxy
+sends the call to the student process, so a check written for ordinary functions works unchanged
+while none of the student's code runs in the grader.
+
+Failures of the student process surface as two exceptions derived from ``BaseException``, so that
+a check's ``except Exception`` cannot swallow them: :class:`StudentCrashed` (the process died: a
+segfault, ``os._exit``, the memory limit) and :class:`StudentTimeout`.
+"""
+
+from __future__ import annotations
+
+import builtins
+import os
+import pickle
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from . import sandbox, wire
+from .sandbox import Limits
+
+SERVER_SCRIPT = Path(__file__).with_name("student_process.py")
+START_TIMEOUT = 60.0
+
+
+class StudentCrashed(BaseException):
+    """The student process died; ``str()`` says how."""
+
+
+class StudentTimeout(BaseException):
+    """The student process did not answer in time."""
+
+
+class StudentError(Exception):
+    """The student's code raised an exception of a type the grader does not know."""
+
+
+@dataclass
+class CellRun:
+    ok: bool
+    output: str
+    error: str | None
+
+
+class StudentSession:
+    """One sandboxed student process, working in ``workdir`` (which holds only its own files)."""
+
+    def __init__(self, workdir: Path, limits: Limits, library_dir: Path | None = None) -> None:
+        self.workdir = Path(workdir)
+        self.limits = limits
+        self.library_dir = library_dir
+        self.process: subprocess.Popen | None = None
+        self.socket: socket.socket | None = None
+        self.deadline = float("inf")
+        self._callbacks: dict[int, Callable] = {}
+        self._bystanders: frozenset[int] = frozenset()
+
+    # -------------------------------------------------------------- life cycle
+    def start(self) -> None:
+        ours, theirs = socket.socketpair()
+        readable = sandbox.system_read_paths() + [str(SERVER_SCRIPT)]
+        if self.library_dir is not None:
+            readable.append(str(self.library_dir))
+        home = self.workdir / ".home"
+        home.mkdir(exist_ok=True)
+        env = {
+            "PATH": "/usr/bin:/bin", "HOME": str(home), "TMPDIR": str(home), "IPYTHONDIR": str(home / "ipython"),
+            "MPLCONFIGDIR": str(home / "matplotlib"), "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0",
+            # one thread each: the machine's cores go to grading many students at once
+            "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+            "LANG": "C.UTF-8",
+        }
+        self._bystanders = sandbox.own_children()
+        budget = sandbox.user_process_count() + self.limits.max_processes
+        self.process = subprocess.Popen(
+            [sys.executable, "-I", str(SERVER_SCRIPT), str(theirs.fileno()),
+             str(self.library_dir or ""), str(self.limits.max_output_chars)],
+            cwd=self.workdir, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, pass_fds=(theirs.fileno(),),
+            preexec_fn=sandbox.preexec(self.limits, self.workdir, readable, budget),
+        )
+        theirs.close()
+        self.socket = ours
+        self.deadline = time.monotonic() + START_TIMEOUT
+        ready = self._receive()
+        if not (isinstance(ready, tuple) and ready and ready[0] == "ready"):
+            raise StudentCrashed("the student process did not start")
+
+    def close(self) -> None:
+        if self.process is not None:
+            sandbox.kill_tree(self.process.pid, self._bystanders)
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+        if self.socket is not None:
+            self.socket.close()
+        self.process, self.socket = None, None
+
+    def __enter__(self) -> "StudentSession":
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def set_time_limit(self, seconds: float) -> None:
+        """Every request from now on must be answered within ``seconds`` in total."""
+        self.deadline = time.monotonic() + seconds
+
+    # -------------------------------------------------------------- requests
+    def run_cell(self, source: str) -> CellRun:
+        reply = self._request(("run", source))
+        if not (isinstance(reply, tuple) and len(reply) == 4 and reply[0] == "ran"):
+            raise StudentCrashed("the student process sent a malformed reply")
+        _, ok, output, error = reply
+        return CellRun(bool(ok), str(output), None if error is None else str(error))
+
+    def lookup(self, name: str) -> Any:
+        """The student's value for ``name``: plain data, or a proxy for anything else."""
+        return self._answer(self._request(("lookup", name)))
+
+    def call(self, handle: int, args: tuple, kwargs: dict) -> Any:
+        return self._answer(self._request(("call", handle, self._encode(args), self._encode(kwargs))))
+
+    def getattr(self, handle: int, name: str) -> Any:
+        return self._answer(self._request(("getattr", handle, name)))
+
+    def setattr(self, handle: int, name: str, value: Any) -> None:
+        self._answer(self._request(("setattr", handle, name, self._encode(value))))
+
+    def operator(self, name: str, args: tuple) -> Any:
+        return self._answer(self._request(("operator", name, self._encode(args))))
+
+    def _request(self, message: tuple) -> Any:
+        self._send(message)
+        while True:
+            reply = self._receive()
+            if isinstance(reply, tuple) and reply and reply[0] == "callback":
+                self._run_callback(reply)
+                continue
+            return reply
+
+    def _run_callback(self, message: tuple) -> None:
+        try:
+            _, callback_id, args, kwargs = message
+            function = self._callbacks[callback_id]
+            result = function(*self._decode(args), **self._decode(kwargs))
+            self._send(("returned", True, self._encode(result)))
+        except (StudentCrashed, StudentTimeout):
+            raise
+        except Exception as error:
+            self._send(("returned", False, f"{type(error).__name__}: {error}"))
+
+    def _answer(self, reply: Any) -> Any:
+        if not isinstance(reply, tuple) or not reply:
+            raise StudentCrashed("the student process sent a malformed reply")
+        if reply[0] == "value" and len(reply) == 2:
+            return self._decode(reply[1])
+        if reply[0] == "error" and len(reply) == 3:
+            raise _student_exception(str(reply[1]), str(reply[2]))
+        raise StudentCrashed("the student process sent a malformed reply")
+
+    # -------------------------------------------------------------- values
+    def _encode(self, value: Any) -> tuple:
+        if isinstance(value, RemoteObject):
+            if object.__getattribute__(value, "_session") is not self:
+                raise ValueError("a student object cannot be passed to another student's process")
+            return ("h", object.__getattribute__(value, "_handle"))
+        if type(value) in (tuple, list):
+            return ("t" if type(value) is tuple else "l", [self._encode(v) for v in value])
+        if type(value) is dict:
+            return ("d", [(k, self._encode(v)) for k, v in value.items()])
+        if callable(value) and not isinstance(value, type):
+            callback_id = len(self._callbacks) + 1
+            self._callbacks[callback_id] = value
+            return ("c", callback_id)
+        return ("v", value)
+
+    def _decode(self, tagged: Any, depth: int = 0) -> Any:
+        if not isinstance(tagged, tuple) or not tagged or depth > 16:
+            raise wire.WireError("malformed value from the student process")
+        tag = tagged[0]
+        if tag == "v" and len(tagged) == 2:
+            return wire.check_plain(tagged[1])
+        if tag in ("t", "l") and len(tagged) == 2 and isinstance(tagged[1], list):
+            items = [self._decode(v, depth + 1) for v in tagged[1]]
+            return tuple(items) if tag == "t" else items
+        if tag == "d" and len(tagged) == 2 and isinstance(tagged[1], list):
+            return {str(k): self._decode(v, depth + 1) for k, v in tagged[1]}
+        if tag == "h" and len(tagged) == 4 and type(tagged[1]) is int:
+            return RemoteObject(self, tagged[1], str(tagged[2]), bool(tagged[3]))
+        raise wire.WireError("malformed value from the student process")
+
+    # -------------------------------------------------------------- framing
+    def _send(self, message: tuple) -> None:
+        payload = pickle.dumps(message, protocol=4)
+        try:
+            self.socket.settimeout(self._remaining())
+            self.socket.sendall(struct.pack("!Q", len(payload)) + payload)
+        except socket.timeout:
+            raise StudentTimeout(self._timeout_reason()) from None
+        except OSError:
+            raise StudentCrashed(self.death_reason()) from None
+
+    def _receive(self) -> Any:
+        (size,) = struct.unpack("!Q", self._read(8))
+        if size > wire.MAX_MESSAGE_BYTES:
+            raise StudentCrashed(f"the student process sent a {size}-byte message (limit {wire.MAX_MESSAGE_BYTES})")
+        try:
+            return wire.loads(self._read(size))
+        except wire.WireError as error:
+            raise StudentCrashed(str(error)) from None
+
+    def _read(self, size: int) -> bytes:
+        chunks, remaining = [], size
+        while remaining:
+            try:
+                self.socket.settimeout(self._remaining())
+                chunk = self.socket.recv(min(remaining, 1 << 20))
+            except socket.timeout:
+                raise StudentTimeout(self._timeout_reason()) from None
+            except OSError:
+                chunk = b""
+            if not chunk:
+                raise StudentCrashed(self.death_reason())
+            chunks.append(chunk)
+            remaining -= len(chunk)
+        return b"".join(chunks)
+
+    def _remaining(self) -> float:
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            raise StudentTimeout(self._timeout_reason())
+        return remaining
+
+    def _timeout_reason(self) -> str:
+        return "time limit exceeded (an infinite loop, or code far slower than needed)"
+
+    def death_reason(self) -> str:
+        """Why the student process ended, in words a student understands."""
+        if self.process is None:
+            return "the student process is not running"
+        try:
+            code = self.process.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            return "the student process closed its connection to the grader"
+        if code < 0:
+            signal_number = -code
+            reasons = {
+                signal.SIGSEGV: "the kernel crashed with a segmentation fault",
+                signal.SIGBUS: "the kernel crashed (bus error)",
+                signal.SIGABRT: "the kernel aborted",
+                signal.SIGKILL: "the kernel was killed (it ran out of memory or hit a limit)",
+                signal.SIGXCPU: "the CPU time limit was exceeded",
+                signal.SIGXFSZ: "a file grew past the size limit",
+            }
+            return reasons.get(signal_number, f"the kernel died from signal {signal.Signals(signal_number).name}")
+        return f"the kernel exited with status {code} (os._exit or sys.exit in the code)"
+
+
+class RemoteObject:
+    """A student's function or object, living in the student process; use it like the original."""
+
+    __slots__ = ("_session", "_handle", "_type_name", "_callable")
+
+    def __init__(self, session: StudentSession, handle: int, type_name: str, is_callable: bool) -> None:
+        object.__setattr__(self, "_session", session)
+        object.__setattr__(self, "_handle", handle)
+        object.__setattr__(self, "_type_name", type_name)
+        object.__setattr__(self, "_callable", is_callable)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._session.call(self._handle, args, kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(name)  # NumPy and copy probe dunders; the student object answers none
+        return self._session.getattr(self._handle, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self._session.setattr(self._handle, name, value)
+
+    def __repr__(self) -> str:
+        return f"<student {self._type_name}>"
+
+
+def _remote_operator(name: str, reflected: bool = False) -> Callable:
+    def method(self: RemoteObject, *others: Any) -> Any:
+        args = (others[0], self) if reflected else (self, *others)
+        return self._session.operator(name, args)
+
+    return method
+
+
+for _name in ("add", "sub", "mul", "truediv", "pow", "matmul", "lt", "le", "gt", "ge", "eq", "ne",
+              "getitem", "neg"):
+    setattr(RemoteObject, f"__{_name}__", _remote_operator(_name))
+for _name in ("add", "sub", "mul", "truediv", "pow", "matmul"):
+    setattr(RemoteObject, f"__r{_name}__", _remote_operator(_name, reflected=True))
+RemoteObject.__hash__ = object.__hash__  # type: ignore[method-assign]
+
+
+def _student_exception(type_name: str, description: str) -> Exception:
+    """Re-raise the student's exception as the same builtin type where there is one."""
+    lines = description.strip().splitlines()
+    message = lines[-1] if lines else type_name
+    if message.startswith(type_name + ":"):
+        message = message[len(type_name) + 1:].strip()
+    where = [i for i, line in enumerate(lines) if line.lstrip().startswith("File ")]
+    if where:  # `(in affine_backward, line 7: dx = dout @ w)`, the student's own last frame
+        frame = lines[where[-1]].strip()
+        code = lines[where[-1] + 1].strip() if where[-1] + 1 < len(lines) - 1 else ""
+        function = frame.rsplit(" in ", 1)[-1]
+        line_number = frame.split("line ")[-1].split(",")[0]
+        message += f" (in {function}, line {line_number}{': ' + code if code else ''})"
+    known = getattr(builtins, type_name, None)
+    if isinstance(known, type) and issubclass(known, Exception) and known is not StopIteration:
+        try:
+            error = known(message)
+        except Exception:
+            error = StudentError(message)
+    else:
+        error = StudentError(message)
+    error.student_traceback = description  # type: ignore[attr-defined]
+    return error

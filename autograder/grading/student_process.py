@@ -1,0 +1,233 @@
+"""The student process: runs one submission's cells, then answers calls to its functions.
+
+This file runs as a script inside the sandbox (``python -I student_process.py FD LIBRARY``), where
+nothing of the grader is importable, so it depends on the standard library, NumPy and IPython
+only. It talks to the grader over the socket ``FD`` with pickled tuples, each framed by its length (8 bytes, big-endian):
+
+    grader -> student                       student -> grader
+    ("run", source)                         ("ran", ok, output, error)
+    ("lookup", name)                        ("value", encoded)  or  ("error", type, message)
+    ("call", handle, args, kwargs)          ("value", encoded)  or  ("error", type, message)
+    ("getattr", handle, name)               ... same
+    ("setattr", handle, name, value)        ... same
+    ("operator", name, args)                ... same (args hold handles: ``a + 2``, ``2 * a``)
+    ("release", handles)                    (no answer)
+                                            ("callback", id, args, kwargs) while a call runs,
+    ("returned", ok, encoded)               answered by the grader before the call goes on
+
+Values cross as a tagged tree that the grader decodes without trusting it (see ``wire``): plain
+numbers, strings, NumPy arrays of numbers, and tuples, lists and dicts of those. Anything else (a
+layer's cache holding objects, a ``Value`` node, a function) stays here and crosses as a handle.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import pickle
+import socket
+import struct
+import sys
+import traceback
+
+PLAIN_TYPES = (type(None), bool, int, float, complex, str, bytes)
+
+
+class CappedText(io.TextIOBase):
+    """A stdout/stderr that keeps the first ``limit`` characters and counts the rest."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit, self.parts, self.kept, self.dropped = limit, [], 0, 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        text = str(text)
+        room = self.limit - self.kept
+        if room > 0:
+            self.parts.append(text[:room])
+            self.kept += min(room, len(text))
+        self.dropped += max(0, len(text) - max(room, 0))
+        return len(text)
+
+    def getvalue(self) -> str:
+        tail = f"\n[... {self.dropped} more characters of output dropped]\n" if self.dropped else ""
+        return "".join(self.parts) + tail
+
+
+class StudentServer:
+    def __init__(self, connection: socket.socket, output_limit: int) -> None:
+        self.connection = connection
+        self.output_limit = output_limit
+        self.handles: dict[int, object] = {}
+        self.next_handle = 1
+        self.shell = self._make_shell()
+
+    # -------------------------------------------------------------- running cells
+    @staticmethod
+    def _make_shell():
+        try:
+            from IPython.core.interactiveshell import InteractiveShell
+            from traitlets.config import Config
+        except ImportError:  # plain Python still runs notebooks without magics
+            return None
+        config = Config()
+        config.HistoryManager.enabled = False
+        shell = InteractiveShell.instance(config=config)
+        shell.showtraceback = lambda *a, **k: None  # the traceback is reported by run() itself
+        shell.enable_gui = lambda gui=None: None  # `%matplotlib inline` works without a front end
+        return shell
+
+    def namespace(self) -> dict:
+        return self.shell.user_ns if self.shell is not None else self.__dict__.setdefault("_ns", {"__name__": "__main__"})
+
+    def run(self, source: str) -> tuple:
+        captured = CappedText(self.output_limit)
+        saved = sys.stdout, sys.stderr
+        sys.stdout = sys.stderr = captured
+        error = None
+        try:
+            if self.shell is not None:
+                result = self.shell.run_cell(source, store_history=False, silent=False)
+                failure = result.error_before_exec or result.error_in_exec
+                if failure is not None:
+                    error = _describe(failure)
+            else:
+                exec(compile(source, "<cell>", "exec"), self.namespace())
+        except BaseException as failure:  # SystemExit, KeyboardInterrupt raised by the student
+            error = _describe(failure)
+        finally:
+            sys.stdout, sys.stderr = saved
+        return ("ran", error is None, captured.getvalue(), error)
+
+    # -------------------------------------------------------------- values across the wire
+    def encode(self, value: object, depth: int = 0) -> tuple:
+        import numpy as np
+
+        if type(value) in PLAIN_TYPES:
+            return ("v", value)
+        if type(value) is np.ndarray and value.dtype.kind in "biufc":
+            return ("v", np.array(value, copy=True))
+        if isinstance(value, np.generic) and value.dtype.kind in "biufc":
+            return ("v", value.item() if value.dtype.kind in "biu" else np.asarray(value)[()])
+        if depth < 8 and type(value) in (tuple, list):
+            return ("t" if type(value) is tuple else "l", [self.encode(v, depth + 1) for v in value])
+        if depth < 8 and type(value) is dict and all(type(k) is str for k in value):
+            return ("d", [(k, self.encode(v, depth + 1)) for k, v in value.items()])
+        handle = self.next_handle
+        self.next_handle += 1
+        self.handles[handle] = value
+        return ("h", handle, type(value).__name__, callable(value))
+
+    def decode(self, tagged: tuple) -> object:
+        tag = tagged[0]
+        if tag == "v":
+            return tagged[1]
+        if tag in ("t", "l"):
+            items = [self.decode(v) for v in tagged[1]]
+            return tuple(items) if tag == "t" else items
+        if tag == "d":
+            return {k: self.decode(v) for k, v in tagged[1]}
+        if tag == "h":
+            return self.handles[tagged[1]]
+        if tag == "c":
+            return self._callback(tagged[1])
+        raise ValueError(f"unknown tag {tag!r}")
+
+    def _callback(self, callback_id: int):
+        def call_grader(*args, **kwargs):
+            self.send(("callback", callback_id, self.encode(args), self.encode(kwargs)))
+            while True:
+                message = self.receive()
+                if message[0] == "returned":
+                    ok, value = message[1], message[2]
+                    if not ok:
+                        raise RuntimeError(value)
+                    return self.decode(value)
+                self.answer(message)  # the grader may call us back while we wait
+
+        return call_grader
+
+    # -------------------------------------------------------------- requests
+    def answer(self, message: tuple) -> None:
+        kind = message[0]
+        if kind == "release":
+            for handle in message[1]:
+                self.handles.pop(handle, None)
+            return
+        if kind == "run":
+            self.send(self.run(message[1]))
+            return
+        try:
+            if kind == "lookup":
+                namespace = self.namespace()
+                if message[1] not in namespace:
+                    raise NameError(f"name '{message[1]}' is not defined")
+                result = namespace[message[1]]
+            elif kind == "call":
+                result = self.handles[message[1]](*self.decode(message[2]), **self.decode(message[3]))
+            elif kind == "getattr":
+                result = getattr(self.handles[message[1]], message[2])
+            elif kind == "setattr":
+                setattr(self.handles[message[1]], message[2], self.decode(message[3]))
+                result = None
+            elif kind == "operator":
+                import operator
+
+                result = getattr(operator, message[1])(*self.decode(message[2]))
+            else:
+                raise ValueError(f"unknown request {kind!r}")
+            reply = ("value", self.encode(result))
+        except BaseException as failure:
+            reply = ("error", type(failure).__name__, _describe(failure))
+        self.send(reply)
+
+    def send(self, message: tuple) -> None:
+        try:
+            payload = pickle.dumps(message, protocol=4)
+        except Exception as failure:  # an exception or value that will not pickle
+            payload = pickle.dumps(("error", type(failure).__name__, f"could not send the result: {failure}"))
+        self.connection.sendall(struct.pack("!Q", len(payload)) + payload)
+
+    def receive(self) -> tuple:
+        header = self._read(8)
+        return pickle.loads(self._read(struct.unpack("!Q", header)[0]))
+
+    def _read(self, size: int) -> bytes:
+        chunks, remaining = [], size
+        while remaining:
+            chunk = self.connection.recv(min(remaining, 1 << 20))
+            if not chunk:
+                raise EOFError
+            chunks.append(chunk)
+            remaining -= len(chunk)
+        return b"".join(chunks)
+
+    def serve(self) -> None:
+        self.send(("ready", os.getpid()))
+        while True:
+            try:
+                message = self.receive()
+            except EOFError:
+                return
+            self.answer(message)
+
+
+def _describe(failure: BaseException) -> str:
+    """The student's own traceback, without the frames of this server."""
+    lines = traceback.format_exception(type(failure), failure, failure.__traceback__)
+    kept = [line for line in lines if "student_process.py" not in line and "interactiveshell.py" not in line]
+    return "".join(kept)[-4000:]
+
+
+def main() -> None:
+    fd, library, output_limit = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+    if library:
+        sys.path.insert(0, library)
+    sys.path.insert(0, os.getcwd())  # files handed out with the assignment, next to the notebook
+    StudentServer(socket.socket(fileno=fd), output_limit).serve()
+
+
+if __name__ == "__main__":
+    main()

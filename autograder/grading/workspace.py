@@ -1,0 +1,154 @@
+"""The TA's grading workspace: one folder holding everything grading produces.
+
+    <root>/                       (default ./grading/, created private to the TA: mode 0700)
+      gradebook.db                nbgrader's gradebook
+      submitted/<student>/<assignment>/...      what ``collect`` imported
+      autograded/<student>/<assignment>/*.ipynb  nbgrader's record of each graded notebook
+      autograded/<student>/<assignment>/grading.json   points, messages and reasons (results.py)
+      feedback/<student>/<assignment>/*.html     the pages students get back
+      collect_problems.json       submissions that could not be imported, with the reason
+
+The instructor's source notebooks stay where they are (``solutions/`` by default) and are only read.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from .results import NotebookJob, SubmissionJob, SubmissionResult
+from .sandbox import Limits
+
+MAX_HANDED_IN_FILE_BYTES = 20 * 2**20
+IGNORED_FILES = {"timestamp.txt", ".DS_Store"}
+
+
+@dataclass
+class Workspace:
+    root: Path
+    source_root: Path
+    course_id: str = "backpropkit"
+
+    def __post_init__(self) -> None:
+        self.root = Path(self.root).resolve()
+        self.source_root = Path(self.source_root).resolve()
+        if not self.source_root.is_dir():
+            raise FileNotFoundError(f"source_root {self.source_root} is not a folder of assignments")
+        for inside in (self.source_root,):
+            if self.root == inside or inside in self.root.parents:
+                raise ValueError(f"the grading workspace {self.root} must not lie inside {inside}")
+        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+
+    # -------------------------------------------------------------- paths
+    @property
+    def db_url(self) -> str:
+        return f"sqlite:///{self.root / 'gradebook.db'}"
+
+    @property
+    def submitted(self) -> Path:
+        return self.root / "submitted"
+
+    @property
+    def autograded(self) -> Path:
+        return self.root / "autograded"
+
+    @property
+    def feedback(self) -> Path:
+        return self.root / "feedback"
+
+    def submission_dir(self, student: str, assignment: str) -> Path:
+        return self.submitted / student / assignment
+
+    def result_path(self, student: str, assignment: str) -> Path:
+        return self.autograded / student / assignment / "grading.json"
+
+    # -------------------------------------------------------------- what exists
+    def assignments(self) -> list[str]:
+        return sorted(p.name for p in self.source_root.iterdir() if p.is_dir() and any(p.glob("*.ipynb")))
+
+    def source_notebooks(self, assignment: str) -> dict[str, Path]:
+        folder = self.source_root / assignment
+        if not folder.is_dir():
+            known = ", ".join(self.assignments()) or "none"
+            raise ValueError(f"assignment {assignment!r} is not in {self.source_root} (known: {known})")
+        return {p.name: p for p in sorted(folder.glob("*.ipynb"))}
+
+    def students(self) -> list[str]:
+        if not self.submitted.is_dir():
+            return []
+        return sorted(p.name for p in self.submitted.iterdir() if p.is_dir())
+
+    def submissions(self, assignment: str | None = None) -> list[tuple[str, str]]:
+        """Every (student, assignment) pair that was collected, sorted."""
+        pairs = []
+        for student in self.students():
+            for folder in sorted((self.submitted / student).iterdir()):
+                if folder.is_dir() and (assignment is None or folder.name == assignment):
+                    pairs.append((student, folder.name))
+        return pairs
+
+    def is_graded(self, student: str, assignment: str) -> bool:
+        return self.result_path(student, assignment).is_file()
+
+    def result(self, student: str, assignment: str) -> SubmissionResult | None:
+        path = self.result_path(student, assignment)
+        return SubmissionResult.load(path) if path.is_file() else None
+
+    def pending(self, assignment: str | None = None, regrade: bool = False) -> list[tuple[str, str]]:
+        return [pair for pair in self.submissions(assignment) if regrade or not self.is_graded(*pair)]
+
+    # -------------------------------------------------------------- problems found while collecting
+    @property
+    def problems_path(self) -> Path:
+        return self.root / "collect_problems.json"
+
+    def problems(self) -> list[dict[str, str]]:
+        if not self.problems_path.is_file():
+            return []
+        return json.loads(self.problems_path.read_text())
+
+    def record_problem(self, student: str, assignment: str, notebook: str | None, reason: str) -> None:
+        problems = [p for p in self.problems() if (p["student"], p["assignment"], p["notebook"]) != (student, assignment, notebook)]
+        problems.append({"student": student, "assignment": assignment, "notebook": notebook, "reason": reason})
+        self.problems_path.write_text(json.dumps(problems, indent=1))
+
+    def clear_problems(self, student: str, assignment: str) -> None:
+        problems = [p for p in self.problems() if (p["student"], p["assignment"]) != (student, assignment)]
+        self.problems_path.write_text(json.dumps(problems, indent=1))
+
+    # -------------------------------------------------------------- the job a worker grades
+    def job(self, student: str, assignment: str, limits: Limits, library_dir: Path | None = None) -> SubmissionJob:
+        folder = self.submission_dir(student, assignment)
+        problems = {p["notebook"]: p["reason"] for p in self.problems() if (p["student"], p["assignment"]) == (student, assignment)}
+        notebooks = []
+        for name, source_path in self.source_notebooks(assignment).items():
+            source = json.loads(source_path.read_text())
+            submitted, problem = None, problems.get(name) or problems.get(None)
+            path = folder / name
+            if path.is_file():
+                try:
+                    submitted = json.loads(path.read_text(encoding="utf-8"))
+                    if not isinstance(submitted, dict) or not isinstance(submitted.get("cells"), list):
+                        raise ValueError("it has no list of cells")
+                    problem = None
+                except (ValueError, UnicodeDecodeError) as error:
+                    submitted, problem = None, f"{name} is not a readable notebook ({error})"
+            elif problem is None:
+                problem = f"{name} is missing from the submission"
+            notebooks.append(NotebookJob(name, source, submitted, problem))
+        files = _handed_in_files(folder)
+        files.update(_handed_in_files(self.source_root / assignment))  # the assignment's own files win
+        return SubmissionJob(student, assignment, notebooks, files, str(self.source_root / assignment),
+                             str(library_dir) if library_dir else None, limits)
+
+
+def _handed_in_files(folder: Path) -> dict[str, bytes]:
+    files: dict[str, bytes] = {}
+    if not folder.is_dir():
+        return files
+    for path in sorted(folder.rglob("*")):
+        if (path.is_file() and not path.is_symlink() and path.suffix != ".ipynb" and path.name not in IGNORED_FILES
+                and ".ipynb_checkpoints" not in path.parts and path.stat().st_size <= MAX_HANDED_IN_FILE_BYTES):
+            files[path.relative_to(folder).as_posix()] = path.read_bytes()
+    return files
