@@ -13,11 +13,21 @@ Losses:         check_svm_loss, check_svm_lecture_example, check_softmax_loss,
                 check_binary_cross_entropy_loss, check_mse_loss
 Penalties:      check_l2_penalty, check_l1_penalty, check_elastic_net_penalty, check_weight_decay
 Optimization:   check_update_rule, check_schedule, check_warmup
+Gradients:      check_numerical_gradient, check_numerical_gradient_upstream, check_relative_error
+Autograd:       check_value_rules, check_value_lecture_example, check_value_backward
 """
 
 from __future__ import annotations
 
 from .failures import CheckFailed
+from .gradient_checks import (
+    check_numerical_gradient,
+    check_numerical_gradient_upstream,
+    check_relative_error,
+    check_value_backward,
+    check_value_lecture_example,
+    check_value_rules,
+)
 from .layer_checks import (
     check_backward,
     check_conv_backward,
@@ -65,4 +75,10 @@ __all__ = [
     "check_update_rule",
     "check_schedule",
     "check_warmup",
+    "check_numerical_gradient",
+    "check_numerical_gradient_upstream",
+    "check_relative_error",
+    "check_value_rules",
+    "check_value_lecture_example",
+    "check_value_backward",
 ]

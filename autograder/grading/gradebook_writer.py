@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import copy
 import logging
+import os
+import shutil
+import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -29,10 +32,17 @@ _quiet = logging.getLogger("backpropkit.grading.nbgrader")
 _quiet.setLevel(logging.ERROR)  # nbgrader warns "checksum changed" for every hidden-test cell (#1961)
 
 
+def _alembic_on_path() -> None:
+    """nbgrader runs the ``alembic`` command when it creates a gradebook; it sits beside our Python."""
+    if shutil.which("alembic") is None:
+        os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
+
+
 class GradebookWriter:
     def __init__(self, workspace: Workspace) -> None:
         self.workspace = workspace
         self._registered: set[str] = set()
+        _alembic_on_path()
 
     def register_assignment(self, assignment: str) -> None:
         """Record the assignment's notebooks and cells from the instructor's source (nbgrader SaveCells)."""
