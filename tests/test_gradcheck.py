@@ -357,3 +357,21 @@ def test_a_sampled_check_fails_when_the_function_gives_nan() -> None:
 
     assert not result.passed
     assert "NaN or infinity" in result.message
+
+
+def test_rounding_noise_of_a_big_batch_loss_is_not_mistaken_for_an_error() -> None:
+    from backpropkit.losses import softmax_loss
+
+    rng = np.random.default_rng(19)
+    scores, y = rng.normal(size=(1000, 10)) * 3, rng.integers(0, 10, size=1000)
+    loss = lambda s: softmax_loss(s, y)[0]  # noqa: E731
+    dscores = softmax_loss(scores, y)[1]
+
+    correct = check_gradient(loss, scores, dscores, method="sampled", num_samples=200, seed=1)
+    off_by_the_batch_size = check_gradient(loss, scores, dscores * 1000, method="sampled", num_samples=200, seed=1)
+
+    plain_errors = correct.errors[~np.isnan(correct.errors)]
+    assert plain_errors.max() > FLOAT64_TOLERANCE  # tiny elements of dscores are below the noise
+    assert correct.passed, correct.message
+    assert correct.uncounted > 0 and "rounding noise" in correct.message
+    assert not off_by_the_batch_size.passed

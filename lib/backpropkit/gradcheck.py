@@ -45,6 +45,11 @@ DEFAULT_STEP = 1e-5
 FLOAT64_TOLERANCE = 1e-7
 # Floor of the relative error's denominator, so that two exact zeros compare as equal.
 TINY = 1e-8
+# A centered difference cannot resolve differences in f below about (rounding error of f) / h.
+# check_gradient ignores elements whose analytic and numerical values differ by less than
+# NOISE_FACTOR * machine epsilon * |f| / h: small gradient elements of a large loss (a softmax
+# over a big batch) would otherwise fail for no fault of the gradient.
+NOISE_FACTOR = 10.0
 METHODS = ("auto", "full", "sampled", "directions")
 
 
@@ -152,7 +157,7 @@ def numerical_gradient_sampled(
     """
     require_float64(x, "x")
     _require_step(h)
-    _check_output(f, x, dout)
+    _output_scale(f, x, dout)
     return _numerical_gradient_at(f, x, sample_indices(x.shape, num_samples, seed), dout, h)
 
 
@@ -187,7 +192,7 @@ def directional_derivative(
     require_float64(direction, "direction")
     _require_same_shape(direction, "direction", x, "x")
     _require_step(h)
-    _check_output(f, x, dout)
+    _output_scale(f, x, dout)
     return float(_centered_difference(f, x, ..., h, dout, direction=direction))
 
 
@@ -236,8 +241,10 @@ class GradCheckResult:
     ``error`` is the worst relative error and ``index`` where it sits: an element index for the
     "full" and "sampled" methods, ``(k,)`` for the k-th random direction of "directions".
     ``analytic`` and ``numerical`` are the two values compared there (for "directions", the two
-    slopes along that direction). ``problem`` names a mistake that is not a size of error (a
-    wrong shape, NaN, no gradient at all); then ``error`` is inf.
+    slopes along that direction). ``passed`` means every error is at most ``tolerance``, not
+    counting the ``uncounted`` values whose absolute difference is below ``noise``, the rounding
+    noise of the finite differences (see :data:`NOISE_FACTOR`). ``problem`` names a mistake that
+    is not a size of error (a wrong shape, NaN, no gradient at all); then ``error`` is inf.
 
     The arrays (NumPy, for plots and diagnoses) hold, for "full" and "sampled", the analytic
     and numerical gradients and the elementwise relative errors, shaped like the input, NaN
@@ -253,6 +260,8 @@ class GradCheckResult:
     tolerance: float
     method: str
     problem: str | None = None
+    noise: float = 0.0
+    uncounted: int = 0
     errors: np.ndarray | None = field(default=None, compare=False, repr=False)
     analytic_values: np.ndarray | None = field(default=None, compare=False, repr=False)
     numerical_values: np.ndarray | None = field(default=None, compare=False, repr=False)
@@ -265,7 +274,13 @@ class GradCheckResult:
         where = f"along random direction {self.index[0]}" if self.method == "directions" else f"at index {self.index}"
         values = f"(analytic {self.analytic:.6g}, numerical {self.numerical:.6g})"
         if self.passed:
-            return f"{self.name}: passed, worst relative error {self.error:.1e} {where} {values}; tolerance {self.tolerance:.0e}"
+            message = f"{self.name}: passed, worst relative error {self.error:.1e} {where} {values}; tolerance {self.tolerance:.0e}"
+            if self.uncounted:
+                message += (
+                    f"; {self.uncounted} value(s) that differ by less than {self.noise:.0e}, the rounding "
+                    "noise of the finite differences, were not counted"
+                )
+            return message
         return f"{self.name}: relative error {self.error:.1e} {where} {values}; tolerance {self.tolerance:.0e}"
 
     def __str__(self) -> str:
@@ -305,6 +320,8 @@ def check_gradient(
     method = _resolve_method(method, x, max_full_size)
     tolerance = FLOAT64_TOLERANCE if tolerance is None else _require_tolerance(tolerance)
 
+    noise = NOISE_FACTOR * float(np.finfo(np.float64).eps) * _output_scale(f, x, dout) / h
+
     problem = _analytic_problem(analytic, x, name)
     if problem is not None:
         return _failed(name, problem, tolerance, method)
@@ -322,7 +339,6 @@ def check_gradient(
     if method == "directions":
         analytic_values, numerical_values = _directional_slopes(f, x, analytic, dout, h, num_directions, seed)
     elif method == "sampled":
-        _check_output(f, x, dout)
         indices = sample_indices(tuple(x.shape), num_samples, seed)
         numerical_values, analytic_values = to_numpy(_numerical_gradient_at(f, x, indices, dout, h)), analytic
     elif dout is None:
@@ -345,18 +361,22 @@ def check_gradient(
         )
     errors = relative_error_array(analytic_values, numerical_values)
     errors[~checked] = np.nan
-    worst = np.unravel_index(int(np.nanargmax(errors)), errors.shape) if errors.size else ()
-    worst = tuple(int(i) for i in worst)
-    error = float(errors[worst]) if errors.size else 0.0
+    if not checked.any():  # an empty input has nothing to get wrong
+        return GradCheckResult(name, True, 0.0, None, 0.0, 0.0, tolerance, method, noise=noise, errors=errors,
+                               analytic_values=analytic_values, numerical_values=numerical_values)
+    counted = checked & (np.abs(analytic_values - numerical_values) > noise)
+    worst = _argmax_index(np.where(counted if counted.any() else checked, errors, -1.0))
     return GradCheckResult(
         name=name,
-        passed=error <= tolerance,
-        error=error,
+        passed=not counted.any() or bool(np.max(errors[counted]) <= tolerance),
+        error=float(errors[worst]),
         index=worst,
-        analytic=float(analytic_values[worst]) if errors.size else 0.0,
-        numerical=float(numerical_values[worst]) if errors.size else 0.0,
+        analytic=float(analytic_values[worst]),
+        numerical=float(numerical_values[worst]),
         tolerance=tolerance,
         method=method,
+        noise=noise,
+        uncounted=int(checked.sum() - counted.sum()),
         errors=errors,
         analytic_values=analytic_values,
         numerical_values=numerical_values,
@@ -455,14 +475,19 @@ def _directional_slopes(
     return analytic_slopes, numerical_slopes
 
 
-def _check_output(f: Callable, x: Array, dout: Array | None) -> None:
-    """Evaluate ``f`` once at ``x`` to refuse a scalar/array mismatch with a clear message."""
+def _output_scale(f: Callable, x: Array, dout: Array | None) -> float:
+    """The size of what the finite differences subtract: ``|f(x)|``, or ``sum(|f(x) * dout|)``.
+
+    Evaluating ``f`` once here also refuses a scalar/array mismatch with a clear message.
+    """
+    out = f(x)
     if dout is None:
-        _require_scalar(f(x))
-    else:
-        require_float64(dout, "dout")
-        _require_same_shape(f(x), "f(x)", dout, "dout")
-        namespace(x, dout)
+        _require_scalar(out)
+        return abs(float(out))
+    require_float64(dout, "dout")
+    _require_same_shape(out, "f(x)", dout, "dout")
+    xp = namespace(x, dout)
+    return float(xp.sum(xp.abs(out * dout)))
 
 
 def _numerical_gradient_at(f: Callable, x: Array, indices: list[tuple[int, ...]], dout: Array | None, h: float) -> Array:
@@ -557,6 +582,10 @@ def _require_tolerance(tolerance: float) -> float:
     if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not tolerance > 0:
         raise ValueError(f"tolerance must be a positive number such as 1e-7, got {tolerance!r}")
     return float(tolerance)
+
+
+def _argmax_index(values: np.ndarray) -> tuple[int, ...]:
+    return tuple(int(i) for i in np.unravel_index(int(np.argmax(values)), values.shape))
 
 
 def _unravel(flat: int, shape: tuple[int, ...]) -> tuple[int, ...]:
