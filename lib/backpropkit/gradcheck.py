@@ -6,7 +6,9 @@ numerically. The centered difference
     df/dx_i  ~  (f(x + h e_i) - f(x - h e_i)) / 2h
 
 has error O(h^2) (a one-sided difference has O(h)), so h = 1e-5 in float64 leaves about 1e-10
-of truncation error and about 1e-11 of rounding error: far below any real mistake.
+of truncation error and about 2e-11 |f| of rounding error (machine epsilon times |f|, divided by
+h): far below any real mistake, except on gradient elements that are themselves that small,
+which :func:`check_gradient` therefore does not count (see :data:`NOISE_FACTOR`).
 
 The instruments, from small to large:
 
