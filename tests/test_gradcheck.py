@@ -375,3 +375,10 @@ def test_rounding_noise_of_a_big_batch_loss_is_not_mistaken_for_an_error() -> No
     assert correct.passed, correct.message
     assert correct.uncounted > 0 and "rounding noise" in correct.message
     assert not off_by_the_batch_size.passed
+
+
+def test_check_layer_explains_a_forward_that_does_not_return_a_pair() -> None:
+    with pytest.raises(TypeError, match=r"forward must return a pair \(out, cache\), got ndarray"):
+        check_layer(lambda x: np.tanh(x), tanh_backward, {"x": np.ones(3)})
+    with pytest.raises(TypeError, match="forward must return a floating-point array as out, got int64"):
+        check_layer(lambda x: (np.ones(3, dtype=np.int64), None), tanh_backward, {"x": np.ones(3)})

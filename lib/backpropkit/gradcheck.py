@@ -425,8 +425,12 @@ def check_layer(
         require_float64(value, key)
     inputs = {key: namespace(value).asarray(value, copy=True) for key, value in inputs.items()}
 
-    out, cache = forward(**inputs, **params)
-    check_array(out, "the output of forward")
+    returned = forward(**inputs, **params)
+    if not isinstance(returned, (tuple, list)) or len(returned) != 2:
+        raise TypeError(f"forward must return a pair (out, cache), got {type(returned).__name__}")
+    out, cache = returned
+    if not hasattr(out, "shape") or not hasattr(out, "dtype") or not namespace(out).isdtype(out.dtype, "real floating"):
+        raise TypeError(f"forward must return a floating-point array as out, got {getattr(out, 'dtype', type(out).__name__)}")
     dout = RandomState(seed).normal(tuple(out.shape), like=out)
     grads = backward(dout, cache)
     if not isinstance(grads, (tuple, list)):
