@@ -322,8 +322,7 @@ def check_gradient(
     method = _resolve_method(method, x, max_full_size)
     tolerance = FLOAT64_TOLERANCE if tolerance is None else _require_tolerance(tolerance)
 
-    noise = NOISE_FACTOR * float(np.finfo(np.float64).eps) * _output_scale(f, x, dout) / h
-
+    scale = _output_scale(f, x, dout)
     problem = _analytic_problem(analytic, x, name)
     if problem is not None:
         return _failed(name, problem, tolerance, method)
@@ -338,23 +337,10 @@ def check_gradient(
             tolerance, method, analytic_values=analytic,
         )
 
-    if method == "directions":
-        analytic_values, numerical_values = _directional_slopes(f, x, analytic, dout, h, num_directions, seed)
-    elif method == "sampled":
-        indices = sample_indices(tuple(x.shape), num_samples, seed)
-        numerical_values, analytic_values = to_numpy(_numerical_gradient_at(f, x, indices, dout, h)), analytic
-    elif dout is None:
-        numerical_values, analytic_values = to_numpy(numerical_gradient(f, x, h)), analytic
-    else:
-        numerical_values, analytic_values = to_numpy(numerical_gradient_upstream(f, x, dout, h)), analytic
-    numerical_values = np.array(numerical_values, dtype=np.float64)
-
-    checked = np.ones(numerical_values.shape, bool)
-    if method == "sampled":
-        checked[...] = False
-        for index in indices:
-            checked[index] = True
-    if not np.isfinite(numerical_values[checked]).all():
+    analytic_values, numerical_values, checked = _measure(
+        f, x, analytic, dout, method, h, num_samples, num_directions, seed
+    )
+    if not (math.isfinite(scale) and np.isfinite(numerical_values[checked]).all()):
         return _failed(
             name,
             "the function itself gives NaN or infinity near x, so no numerical gradient can be "
@@ -363,9 +349,15 @@ def check_gradient(
         )
     errors = relative_error_array(analytic_values, numerical_values)
     errors[~checked] = np.nan
+    arrays = {"errors": errors, "analytic_values": analytic_values, "numerical_values": numerical_values}
+    noise = NOISE_FACTOR * float(np.finfo(np.float64).eps) * scale / h
     if not checked.any():  # an empty input has nothing to get wrong
-        return GradCheckResult(name, True, 0.0, None, 0.0, 0.0, tolerance, method, noise=noise, errors=errors,
-                               analytic_values=analytic_values, numerical_values=numerical_values)
+        return GradCheckResult(
+            name=name, passed=True, error=0.0, index=None, analytic=0.0, numerical=0.0,
+            tolerance=tolerance, method=method, noise=noise, **arrays,
+        )
+
+    # Judge only the values that differ by more than the rounding noise; report the worst.
     counted = checked & (np.abs(analytic_values - numerical_values) > noise)
     worst = _argmax_index(np.where(counted if counted.any() else checked, errors, -1.0))
     return GradCheckResult(
@@ -379,9 +371,7 @@ def check_gradient(
         method=method,
         noise=noise,
         uncounted=int(checked.sum() - counted.sum()),
-        errors=errors,
-        analytic_values=analytic_values,
-        numerical_values=numerical_values,
+        **arrays,
     )
 
 
@@ -462,6 +452,32 @@ def check_layer(
 
 
 # --- Helpers -------------------------------------------------------------------------------
+
+
+def _measure(
+    f: Callable, x: Array, analytic: np.ndarray, dout: Array | None, method: str, h: float,
+    num_samples: int, num_directions: int, seed: int | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The analytic and numerical values that ``method`` compares, and a mask of those measured.
+
+    "full" and "sampled" give gradients shaped like ``x`` (the numerical one NaN where not
+    sampled); "directions" gives the two slopes along each of ``num_directions`` directions.
+    """
+    if method == "directions":
+        analytic_slopes, numerical_slopes = _directional_slopes(f, x, analytic, dout, h, num_directions, seed)
+        return analytic_slopes, numerical_slopes, np.ones(num_directions, dtype=bool)
+    measured = np.ones(analytic.shape, dtype=bool)
+    if method == "sampled":
+        indices = sample_indices(tuple(x.shape), num_samples, seed)
+        numerical = _numerical_gradient_at(f, x, indices, dout, h)
+        measured[...] = False
+        for index in indices:
+            measured[index] = True
+    elif dout is None:
+        numerical = numerical_gradient(f, x, h)
+    else:
+        numerical = numerical_gradient_upstream(f, x, dout, h)
+    return analytic, np.array(to_numpy(numerical), dtype=np.float64), measured
 
 
 def _directional_slopes(
