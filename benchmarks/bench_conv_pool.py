@@ -1,0 +1,193 @@
+"""Time the fast convolution and max pooling against the loop versions and against PyTorch (CPU).
+
+Every figure is a ratio of median times measured in this process: ``fast / naive`` (how much the
+im2col and strided-slice tricks buy) and ``fast / torch`` (how close plain array code gets to a
+tuned framework; below 1.0 means faster than PyTorch). Each timing is forward plus backward, as
+in training: ``torch.nn.functional.conv2d`` / ``max_pool2d`` with autograd. The two contenders are
+timed alternately, repeat after repeat, so a burst of load on a shared machine hits both.
+
+    python benchmarks/bench_conv_pool.py              # the full suite
+    python benchmarks/bench_conv_pool.py --repeats 5  # quicker, noisier
+
+PyTorch is only needed for the torch columns (``pip install torch``); without it they are
+skipped. PyTorch runs on 2 threads; NumPy's BLAS uses its default thread count, so run with
+``OMP_NUM_THREADS=2`` (or on a 2-core machine) for a like-for-like comparison.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from typing import Any, Callable
+
+import numpy as np
+
+from backpropkit.layers import (
+    conv_backward_fast,
+    conv_backward_naive,
+    conv_forward_fast,
+    conv_forward_naive,
+    max_pool_backward_fast,
+    max_pool_backward_naive,
+    max_pool_forward_fast,
+    max_pool_forward_naive,
+)
+
+try:
+    import torch
+    import torch.nn.functional as functional
+
+    torch.set_num_threads(2)
+except ImportError:
+    torch = None
+
+# (N, C, H, W, F, stride, pad) with 3x3 kernels: a small convnet's layers. Stride 2 needs odd
+# sizes with pad 1, so that the windows fit exactly (the layers refuse a fractional output size).
+CONV_SHAPES = [
+    (32, 3, 32, 32, 16, 1, 1),
+    (64, 16, 16, 16, 32, 1, 1),
+    (64, 32, 8, 8, 32, 1, 1),
+    (32, 16, 31, 31, 16, 2, 1),
+    (64, 8, 15, 15, 16, 2, 1),
+    (64, 1, 8, 8, 8, 1, 1),
+]
+# (N, C, H, W, pool, stride): windows that tile, and overlapping 3x3 windows with stride 2.
+POOL_SHAPES = [
+    (32, 16, 32, 32, 2, 2),
+    (64, 32, 16, 16, 2, 2),
+    (64, 32, 8, 8, 2, 2),
+    (32, 16, 31, 31, 3, 2),
+]
+# The loop versions take seconds on the shapes above; they race the fast ones on these.
+NAIVE_CONV_SHAPES = [(4, 3, 8, 8, 8, 1, 1), (4, 8, 9, 9, 8, 2, 1)]
+NAIVE_POOL_SHAPES = [(4, 8, 8, 8, 2, 2), (4, 8, 9, 9, 3, 2)]
+
+
+def median_times(contenders: dict[str, Callable[[], Any]], repeats: int) -> dict[str, float]:
+    """Median wall time of each contender in seconds, timing them in turn within each repeat."""
+    for run in contenders.values():
+        run()  # warm up: first-call allocations, lazy imports, thread pools
+    samples: dict[str, list[float]] = {name: [] for name in contenders}
+    for _ in range(repeats):
+        for name, run in contenders.items():
+            start = time.perf_counter()
+            run()
+            samples[name].append(time.perf_counter() - start)
+    return {name: statistics.median(times) for name, times in samples.items()}
+
+
+def conv_contenders(shape: tuple[int, ...], dtype: Any, with_naive: bool) -> dict[str, Callable[[], Any]]:
+    n, c, h, w, f, stride, pad = shape
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((n, c, h, w)).astype(dtype)
+    weights = rng.standard_normal((f, c, 3, 3)).astype(dtype)
+    bias = rng.standard_normal(f).astype(dtype)
+    dout = rng.standard_normal(conv_forward_fast(x, weights, bias, stride, pad)[0].shape).astype(dtype)
+
+    def fast() -> Any:
+        return conv_backward_fast(dout, conv_forward_fast(x, weights, bias, stride, pad)[1])
+
+    def naive() -> Any:
+        return conv_backward_naive(dout, conv_forward_naive(x, weights, bias, stride, pad)[1])
+
+    contenders = {"fast": fast}
+    if with_naive:
+        contenders["naive"] = naive
+    if torch is not None:
+        x_t, w_t, b_t = (torch.tensor(a, requires_grad=True) for a in (x, weights, bias))
+        dout_t = torch.tensor(dout)
+
+        def torch_cpu() -> Any:
+            x_t.grad = w_t.grad = b_t.grad = None
+            functional.conv2d(x_t, w_t, b_t, stride=stride, padding=pad).backward(dout_t)
+
+        contenders["torch"] = torch_cpu
+    return contenders
+
+
+def pool_contenders(shape: tuple[int, ...], dtype: Any, with_naive: bool) -> dict[str, Callable[[], Any]]:
+    n, c, h, w, size, stride = shape
+    x = np.random.default_rng(0).standard_normal((n, c, h, w)).astype(dtype)
+    dout = np.random.default_rng(1).standard_normal(max_pool_forward_fast(x, size, size, stride)[0].shape).astype(dtype)
+
+    def fast() -> Any:
+        return max_pool_backward_fast(dout, max_pool_forward_fast(x, size, size, stride)[1])
+
+    def naive() -> Any:
+        return max_pool_backward_naive(dout, max_pool_forward_naive(x, size, size, stride)[1])
+
+    contenders = {"fast": fast}
+    if with_naive:
+        contenders["naive"] = naive
+    if torch is not None:
+        x_t = torch.tensor(x, requires_grad=True)
+        dout_t = torch.tensor(dout)
+
+        def torch_cpu() -> Any:
+            x_t.grad = None
+            functional.max_pool2d(x_t, size, stride).backward(dout_t)
+
+        contenders["torch"] = torch_cpu
+    return contenders
+
+
+def reshape_pool_forward(x: np.ndarray, size: int) -> np.ndarray:
+    """The classic reshape trick for tiling windows, for comparison with the strided slices."""
+    n, c, h, w = x.shape
+    return x.reshape(n, c, h // size, size, w // size, size).max(axis=(3, 5))
+
+
+def report(title: str, shapes: list, make: Callable, repeats: int, with_naive: bool) -> list[float]:
+    """Print one table; return the fast/torch ratios (empty without torch)."""
+    print(f"\n{title}")
+    columns = "fast ms" + ("   naive ms  fast/naive" if with_naive else "") + ("   torch ms  fast/torch" if torch else "")
+    print(f"  {'dtype':8} {'shape':34} {columns}")
+    ratios = []
+    for dtype in (np.float32, np.float64):
+        for shape in shapes:
+            times = median_times(make(shape, dtype, with_naive), repeats)
+            line = f"  {np.dtype(dtype).name:8} {str(shape):34} {times['fast'] * 1e3:7.2f}"
+            if with_naive:
+                line += f"   {times['naive'] * 1e3:8.1f}  {times['fast'] / times['naive']:10.4f}"
+            if "torch" in times:
+                ratios.append((np.dtype(dtype).name, times["fast"] / times["torch"]))
+                line += f"   {times['torch'] * 1e3:8.2f}  {ratios[-1][1]:10.2f}"
+            print(line)
+    for name in ("float32", "float64"):
+        values = [ratio for dtype, ratio in ratios if dtype == name]
+        if values:
+            print(f"  median fast/torch, {name}: {statistics.median(values):.2f}")
+    return ratios
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repeats", type=int, default=15, help="timed repeats per contender (median taken)")
+    args = parser.parse_args()
+    if torch is None:
+        print("PyTorch is not importable: skipping the torch columns (pip install torch to get them).")
+    else:
+        print(f"PyTorch {torch.__version__} on the CPU with {torch.get_num_threads()} threads; NumPy {np.__version__}.")
+    print("Times are medians of forward + backward; ratios below 1 mean the fast layer is faster.")
+
+    report("Convolution 3x3, fast vs naive loops (N, C, H, W, F, stride, pad)", NAIVE_CONV_SHAPES, conv_contenders, 3, True)
+    report("Max pooling, fast vs naive loops (N, C, H, W, pool, stride)", NAIVE_POOL_SHAPES, pool_contenders, 3, True)
+    if torch is not None:
+        report("Convolution 3x3, fast vs PyTorch (N, C, H, W, F, stride, pad)", CONV_SHAPES, conv_contenders, args.repeats, False)
+        report("Max pooling, fast vs PyTorch (N, C, H, W, pool, stride)", POOL_SHAPES, pool_contenders, args.repeats, False)
+
+    print("\nMax pooling forward only, tiling windows: strided slices vs reshape-and-reduce")
+    for n, c, h, w, size, stride in POOL_SHAPES:
+        if size != stride or h % size or w % size:
+            continue
+        x = np.random.default_rng(0).standard_normal((n, c, h, w))
+        times = median_times(
+            {"slices": lambda: max_pool_forward_fast(x, size, size, stride), "reshape": lambda: reshape_pool_forward(x, size)},
+            args.repeats,
+        )
+        print(f"  float64  {str((n, c, h, w, size, stride)):34} slices/reshape {times['slices'] / times['reshape']:.2f}")
+
+
+if __name__ == "__main__":
+    main()
