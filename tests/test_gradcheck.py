@@ -382,3 +382,45 @@ def test_check_layer_explains_a_forward_that_does_not_return_a_pair() -> None:
         check_layer(lambda x: np.tanh(x), tanh_backward, {"x": np.ones(3)})
     with pytest.raises(TypeError, match="forward must return a floating-point array as out, got int64"):
         check_layer(lambda x: (np.ones(3, dtype=np.int64), None), tanh_backward, {"x": np.ones(3)})
+
+
+def relu_forward(x):
+    return np.maximum(x, 0.0), x
+
+
+def relu_backward(dout, x):
+    return dout * (x > 0)
+
+
+def test_a_step_across_a_kink_is_not_blamed_on_a_correct_gradient() -> None:
+    x = np.random.default_rng(20).normal(size=(4, 5))
+    x[1, 2], x[3, 0] = 3e-6, -4e-6  # closer to ReLU's kink at 0 than the step h = 1e-5
+
+    result = check_layer(relu_forward, relu_backward, {"x": x})["x"]
+
+    assert result.passed, result.message
+    assert result.kinks == 2
+    assert "crossed a kink" in result.message
+
+
+def test_a_wrong_gradient_next_to_a_kink_is_still_caught() -> None:
+    x = np.random.default_rng(21).normal(size=(4, 5))
+    x[1, 2] = -4e-6
+
+    def relu_backward_without_mask_at_zero(dout, x):
+        return dout * (x >= -1e-5)  # lets the gradient through just left of 0
+
+    result = check_layer(relu_forward, relu_backward_without_mask_at_zero, {"x": x})["x"]
+
+    assert not result.passed
+    assert result.index == (1, 2)
+
+
+def test_a_missing_mask_is_caught_even_though_relu_has_kinks() -> None:
+    x = np.random.default_rng(22).normal(size=(4, 5))
+
+    result = check_layer(relu_forward, lambda dout, x: dout, {"x": x})["x"]
+
+    assert not result.passed
+    assert result.kinks == 0
+    assert x[result.index] < 0 and result.numerical == 0.0

@@ -52,6 +52,14 @@ TINY = 1e-8
 # NOISE_FACTOR * machine epsilon * |f| / h: small gradient elements of a large loss (a softmax
 # over a big batch) would otherwise fail for no fault of the gradient.
 NOISE_FACTOR = 10.0
+# A failing element is probed for a kink (see _crosses_kink) only when at most this many fail:
+# kinks are rare, so many failures mean a wrong gradient, and each probe costs 3 evaluations.
+MAX_KINK_PROBES = 20
+# One-sided slopes that differ by more than KINK_JUMP (relative) reveal a kink; a smooth function
+# keeps them within about h |f''| / |f'|, so an analytic value within ONE_SIDED_TOLERANCE of one
+# of them is right on that side.
+KINK_JUMP = 1e-2
+ONE_SIDED_TOLERANCE = 1e-4
 METHODS = ("auto", "full", "sampled", "directions")
 
 
@@ -244,8 +252,11 @@ class GradCheckResult:
     "full" and "sampled" methods, ``(k,)`` for the k-th random direction of "directions".
     ``analytic`` and ``numerical`` are the two values compared there (for "directions", the two
     slopes along that direction). ``passed`` means every error is at most ``tolerance``, not
-    counting the ``uncounted`` values whose absolute difference is below ``noise``, the rounding
-    noise of the finite differences (see :data:`NOISE_FACTOR`). ``problem`` names a mistake that
+    counting values whose absolute difference is below ``noise``, the rounding noise of the
+    finite differences (see :data:`NOISE_FACTOR`; ``uncounted`` says how many of them exceed the
+    tolerance), nor the ``kinks`` elements where
+    the step crossed a kink and ``analytic`` matches the slope on the side of x (methods "full"
+    and "sampled"). ``problem`` names a mistake that
     is not a size of error (a wrong shape, NaN, no gradient at all); then ``error`` is inf.
 
     The arrays (NumPy, for plots and diagnoses) hold, for "full" and "sampled", the analytic
@@ -264,6 +275,7 @@ class GradCheckResult:
     problem: str | None = None
     noise: float = 0.0
     uncounted: int = 0
+    kinks: int = 0
     errors: np.ndarray | None = field(default=None, compare=False, repr=False)
     analytic_values: np.ndarray | None = field(default=None, compare=False, repr=False)
     numerical_values: np.ndarray | None = field(default=None, compare=False, repr=False)
@@ -279,8 +291,13 @@ class GradCheckResult:
             message = f"{self.name}: passed, worst relative error {self.error:.1e} {where} {values}; tolerance {self.tolerance:.0e}"
             if self.uncounted:
                 message += (
-                    f"; {self.uncounted} value(s) that differ by less than {self.noise:.0e}, the rounding "
-                    "noise of the finite differences, were not counted"
+                    f"; {self.uncounted} value(s) whose relative error exceeds the tolerance differ by less "
+                    f"than {self.noise:.0e}, the rounding noise of the finite differences, and were not counted"
+                )
+            if self.kinks:
+                message += (
+                    f"; {self.kinks} value(s) where the step h crossed a kink of the function (such as "
+                    "ReLU at 0), which spoils the numerical value there, were not counted"
                 )
             return message
         return f"{self.name}: relative error {self.error:.1e} {where} {values}; tolerance {self.tolerance:.0e}"
@@ -357,12 +374,19 @@ def check_gradient(
             tolerance=tolerance, method=method, noise=noise, **arrays,
         )
 
-    # Judge only the values that differ by more than the rounding noise; report the worst.
-    counted = checked & (np.abs(analytic_values - numerical_values) > noise)
-    worst = _argmax_index(np.where(counted if counted.any() else checked, errors, -1.0))
+    # Judge only the values that differ by more than the rounding noise, and not those where the
+    # finite difference straddled a kink; report the worst of those judged.
+    within_noise = checked & (np.abs(analytic_values - numerical_values) <= noise)
+    at_kink = np.zeros(checked.shape, dtype=bool)
+    failing = np.argwhere(checked & ~within_noise & (errors > tolerance))
+    if method != "directions" and len(failing) <= MAX_KINK_PROBES:
+        for index in (tuple(int(i) for i in row) for row in failing):
+            at_kink[index] = _crosses_kink(f, x, index, h, dout, float(analytic_values[index]))
+    judged = checked & ~within_noise & ~at_kink
+    worst = _argmax_index(np.where(judged if judged.any() else checked & ~at_kink, errors, -1.0))
     return GradCheckResult(
         name=name,
-        passed=not counted.any() or bool(np.max(errors[counted]) <= tolerance),
+        passed=not judged.any() or bool(np.max(errors[judged]) <= tolerance),
         error=float(errors[worst]),
         index=worst,
         analytic=float(analytic_values[worst]),
@@ -370,7 +394,8 @@ def check_gradient(
         tolerance=tolerance,
         method=method,
         noise=noise,
-        uncounted=int(checked.sum() - counted.sum()),
+        uncounted=int(np.sum(within_noise & (errors > tolerance))),
+        kinks=int(at_kink.sum()),
         **arrays,
     )
 
@@ -528,21 +553,50 @@ def _centered_difference(
 
     ``e`` is the unit vector of element ``index``, or ``direction`` (with ``index`` = ``...``).
     The outputs are subtracted before they are weighted by ``dout``: outputs that do not depend
-    on the perturbed element then cancel exactly instead of adding rounding noise. ``x`` is
-    changed in place and restored exactly, even when ``f`` raises.
+    on the perturbed element then cancel exactly instead of adding rounding noise.
+    """
+    step = h if direction is None else h * direction
+    out_plus = _output_shifted(f, x, index, step, dout)
+    out_minus = _output_shifted(f, x, index, -step, dout)
+    return _weighted(out_plus - out_minus, dout) / (2 * h)
+
+
+def _crosses_kink(f: Callable, x: Array, index: tuple[int, ...], h: float, dout: Array | None, analytic: float) -> bool:
+    """True when ``f`` has a kink (ReLU at 0, a max changing hands) within ``h`` of ``x[index]``.
+
+    Then the slopes from x to x + h and from x - h to x disagree, the centered difference
+    averages the two sides, and it is the measurement that is wrong, not ``analytic``, provided
+    ``analytic`` matches one of the two sides (the one ``x`` lies on).
+    """
+    center = _output_shifted(f, x, index, 0.0, dout)
+    slope_after = float(_weighted(_output_shifted(f, x, index, h, dout) - center, dout)) / h
+    slope_before = float(_weighted(center - _output_shifted(f, x, index, -h, dout), dout)) / h
+    sides_disagree = _relative(slope_after, slope_before) > KINK_JUMP
+    matches_one_side = min(_relative(analytic, slope_after), _relative(analytic, slope_before)) < ONE_SIDED_TOLERANCE
+    return sides_disagree and matches_one_side
+
+
+def _output_shifted(f: Callable, x: Array, index: Any, shift: Any, dout: Array | None) -> Any:
+    """``f`` at ``x`` with ``x[index]`` shifted by ``shift``; ``x`` is restored exactly, even when ``f`` raises.
+
+    A float for scalar ``f``; otherwise a copy of the output array (``f`` may return a view of ``x``).
     """
     xp = namespace(x)
     original = xp.asarray(x[index], copy=True)
-    step = h if direction is None else h * direction
     try:
-        x[index] = original + step
-        out_plus = float(f(x)) if dout is None else xp.asarray(f(x), copy=True)  # f may return a view of x
-        x[index] = original - step
-        out_minus = float(f(x)) if dout is None else xp.asarray(f(x), copy=True)
+        x[index] = original + shift
+        return float(f(x)) if dout is None else xp.asarray(f(x), copy=True)
     finally:
         x[index] = original
-    difference = out_plus - out_minus if dout is None else xp.sum((out_plus - out_minus) * dout)
-    return difference / (2 * h)
+
+
+def _weighted(difference: Any, dout: Array | None) -> Any:
+    """A difference of outputs as a difference of F: itself for scalar f, ``sum(difference * dout)`` else."""
+    return difference if dout is None else namespace(difference).sum(difference * dout)
+
+
+def _relative(a: float, b: float) -> float:
+    return abs(a - b) / max(abs(a) + abs(b), TINY)
 
 
 def _analytic_problem(analytic: Any, x: Array, name: str) -> str | None:
