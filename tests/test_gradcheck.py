@@ -424,3 +424,21 @@ def test_a_missing_mask_is_caught_even_though_relu_has_kinks() -> None:
     assert not result.passed
     assert result.kinks == 0
     assert x[result.index] < 0 and result.numerical == 0.0
+
+
+@pytest.mark.gpu
+def test_gradient_checks_run_on_cupy_arrays() -> None:
+    import cupy
+
+    rng = np.random.default_rng(23)
+    x_host = rng.normal(size=(3, 4))
+    inputs = {k: cupy.asarray(v) for k, v in affine_inputs(seed=24).items()}
+
+    grad = numerical_gradient(cubic_sum, cupy.asarray(x_host))
+    results = check_layer(affine_forward, affine_backward, inputs)
+    bug = check_layer(affine_forward, lambda dout, cache: tuple(-g for g in affine_backward(dout, cache)), inputs)
+
+    assert isinstance(grad, cupy.ndarray)
+    np.testing.assert_allclose(grad.get(), 3 * x_host**2 + 2, rtol=1e-7, atol=1e-9)
+    assert all(r.passed for r in results.values()), [r.message for r in results.values()]
+    assert not any(r.passed for r in bug.values())
