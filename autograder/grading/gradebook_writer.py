@@ -13,6 +13,7 @@ and the messages, and the gradebook holds the same numbers as ``grading.json``.
 from __future__ import annotations
 
 import copy
+import json
 import logging
 import os
 import shutil
@@ -22,7 +23,17 @@ from pathlib import Path
 
 import nbformat
 from nbgrader.api import Gradebook, MissingEntry
-from nbgrader.preprocessors import ClearOutput, DeduplicateIds, LimitOutput, OverwriteCells, SaveAutoGrades, SaveCells
+from nbgrader.preprocessors import (
+    ClearOutput,
+    ClearSolutions,
+    ComputeChecksums,
+    DeduplicateIds,
+    LimitOutput,
+    LockCells,
+    OverwriteCells,
+    SaveAutoGrades,
+    SaveCells,
+)
 
 from . import cells
 from .results import NotebookResult, SubmissionJob, SubmissionResult
@@ -45,15 +56,22 @@ class GradebookWriter:
         _alembic_on_path()
 
     def register_assignment(self, assignment: str) -> None:
-        """Record the assignment's notebooks and cells from the instructor's source (nbgrader SaveCells)."""
+        """Record the assignment's notebooks and cells from the instructor's source.
+
+        The same steps as ``nbgrader generate_assignment`` up to its ``SaveCells``: the gradebook
+        keeps the test cells with their hidden tests and the answer cells without answers.
+        """
         if assignment in self._registered:
             return
         with Gradebook(self.workspace.db_url, self.workspace.course_id) as gradebook:
             gradebook.update_or_create_assignment(assignment)
         for name, path in self.workspace.source_notebooks(assignment).items():
-            notebook = nbformat.read(str(path), as_version=nbformat.NO_CONVERT)
+            notebook = nbformat.read(str(path), as_version=4)
+            resources = self._resources(assignment, name)
+            for step in (LockCells, ClearSolutions, ClearOutput, ComputeChecksums):
+                notebook, resources = step(log=_quiet).preprocess(notebook, resources)
             try:
-                SaveCells(log=_quiet).preprocess(notebook, self._resources(assignment, name))
+                SaveCells(log=_quiet).preprocess(notebook, resources)
             except RuntimeError:
                 pass  # already recorded, and submissions exist: the cells did not change
         self._registered.add(assignment)
@@ -90,17 +108,7 @@ class GradebookWriter:
     def _autograded_notebook(self, job: SubmissionJob, submitted: dict, source: dict,
                              result: NotebookResult) -> nbformat.NotebookNode:
         resources = self._resources(job.assignment, result.name, job.student)
-        notebook = nbformat.from_dict(copy.deepcopy(submitted))
-        notebook.setdefault("metadata", {})
-        notebook.setdefault("nbformat", 4)
-        notebook.setdefault("nbformat_minor", 5)
-        notebook["cells"] = [c for c in notebook.cells if isinstance(c, dict) and "cell_type" in c]
-        for cell in notebook.cells:
-            cell.setdefault("metadata", {})
-            cell.setdefault("source", "")
-            if cell.cell_type == "code":
-                cell.setdefault("outputs", [])
-                cell.setdefault("execution_count", None)
+        notebook = _as_notebook(submitted)
         notebook, resources = ClearOutput(log=_quiet).preprocess(notebook, resources)
         for output in result.cell_outputs:  # the student's own cells, by their index in the submission
             if output.index < len(notebook.cells):
@@ -136,6 +144,23 @@ class GradebookWriter:
                 grade.auto_score = 0.0
                 grade.needs_manual_grade = False
             gradebook.db.commit()
+
+
+def _as_notebook(submitted: dict) -> nbformat.NotebookNode:
+    """The submission as an nbformat 4 notebook with string sources, however it was saved."""
+    try:
+        return nbformat.reads(json.dumps(submitted), as_version=4)
+    except Exception:  # not valid nbformat: keep the cells that look like cells
+        kept = []
+        for cell in submitted.get("cells", []):
+            if not isinstance(cell, dict) or cell.get("cell_type") not in ("code", "markdown", "raw"):
+                continue
+            source = cell.get("source", "")
+            source = "".join(source) if isinstance(source, list) else str(source)
+            maker = {"code": nbformat.v4.new_code_cell, "markdown": nbformat.v4.new_markdown_cell,
+                     "raw": nbformat.v4.new_raw_cell}[cell["cell_type"]]
+            kept.append(maker(source, metadata=cell.get("metadata") if isinstance(cell.get("metadata"), dict) else {}))
+        return nbformat.v4.new_notebook(cells=kept)
 
 
 def _student_outputs(output: str, error: str | None) -> list:

@@ -133,7 +133,8 @@ def _explain(error: BaseException) -> str:
     kind = type(error).__name__
     student_traceback = getattr(error, "student_traceback", None)
     if student_traceback:
-        return f"Your code raised {kind}: {message}\n\n{student_traceback.strip()}"
+        headline = f"Your code raised {kind}" + (f": {message}" if message and message != kind else "")
+        return f"{headline}\n\n{student_traceback.strip()}"
     if kind == "CheckFailed" or (isinstance(error, AssertionError) and message):
         return message
     if isinstance(error, AssertionError):
