@@ -142,7 +142,7 @@ ball across flat regions and saddle points where the gradient alone is tiny.
     rule_tests(nb, "sgd_momentum", 2,
         'check_update_rule(sgd_momentum, "sgd_momentum", hyperparameters={"learning_rate": 0.1, "momentum": 0.9}, shape=(3, 4), steps=3, seed=0)',
         ['check_update_rule(sgd_momentum, "sgd_momentum", hyperparameters={"learning_rate": 0.05, "momentum": 0.5}, shape=(6,), steps=5, seed=91)',
-         'check_update_rule(sgd_momentum, "sgd_momentum", hyperparameters={"learning_rate": 0.2, "momentum": 0.99, "weight_decay": 0.1}, shape=(2, 5), steps=4, seed=92)'])
+         'check_update_rule(sgd_momentum, "sgd_momentum", hyperparameters={"learning_rate": 0.2, "momentum": 0.99}, shape=(2, 5), steps=4, seed=92)'])
     nb.md(r"""
 ### Three ways to write momentum
 
@@ -220,7 +220,7 @@ is the current gradient plus the velocity *one step further along* than plain mo
     rule_tests(nb, "nesterov_momentum", 2,
         'check_update_rule(nesterov_momentum, "nesterov_momentum", hyperparameters={"learning_rate": 0.1, "momentum": 0.9}, shape=(3, 4), steps=3, seed=0)',
         ['check_update_rule(nesterov_momentum, "nesterov_momentum", hyperparameters={"learning_rate": 0.05, "momentum": 0.7}, shape=(8,), steps=5, seed=101)',
-         'check_update_rule(nesterov_momentum, "nesterov_momentum", hyperparameters={"learning_rate": 0.3, "momentum": 0.95, "weight_decay": 0.01}, shape=(3, 2, 2), steps=3, seed=102)'])
+         'check_update_rule(nesterov_momentum, "nesterov_momentum", hyperparameters={"learning_rate": 0.3, "momentum": 0.95}, shape=(3, 2, 2), steps=3, seed=102)'])
     nb.md(r"""
 ## 4. AdaGrad: a step size for every parameter
 
@@ -240,7 +240,7 @@ for good: fine for convex problems, often too early a stop for deep networks.
     rule_tests(nb, "adagrad", 2,
         'check_update_rule(adagrad, "adagrad", hyperparameters={"learning_rate": 0.1}, shape=(3, 4), steps=3, seed=0)',
         ['check_update_rule(adagrad, "adagrad", hyperparameters={"learning_rate": 0.5, "eps": 1e-4}, shape=(5,), steps=6, seed=111)',
-         'check_update_rule(adagrad, "adagrad", hyperparameters={"learning_rate": 0.01, "weight_decay": 0.2}, shape=(4, 3), steps=3, seed=112)'])
+         'check_update_rule(adagrad, "adagrad", hyperparameters={"learning_rate": 0.01, "eps": 1e-3}, shape=(4, 3), steps=3, seed=112)'])
     nb.md(r"""
 ## 5. RMSProp: AdaGrad that forgets
 
@@ -286,7 +286,7 @@ for you (it is 1 at the first step).
     rule_tests(nb, "adam", 3,
         'check_update_rule(adam, "adam", hyperparameters={"learning_rate": 0.01}, shape=(3, 4), steps=3, seed=0)',
         ['check_update_rule(adam, "adam", hyperparameters={"learning_rate": 0.001, "beta1": 0.5, "beta2": 0.9}, shape=(5, 2), steps=6, seed=131)',
-         'check_update_rule(adam, "adam", hyperparameters={"learning_rate": 0.1, "eps": 1e-4, "weight_decay": 0.05}, shape=(9,), steps=4, seed=132)'])
+         'check_update_rule(adam, "adam", hyperparameters={"learning_rate": 0.1, "eps": 1e-4}, shape=(9,), steps=4, seed=132)'])
     nb.md(r"""
 ## 7. The race: three surfaces, six rules, and L-BFGS
 
@@ -526,9 +526,9 @@ linear decay stay at `final_lr` (the code clamps $t$ to $T$ for you).
 """)
     answer_from_library(nb, schedules.step_decay)
     schedule_tests(nb, "step_decay", 1,
-        'check_schedule(step_decay, "step_decay", settings={"base_lr": 0.1, "decay": 0.5, "every": 10}, steps=[0, 9, 10, 25])',
-        ['check_schedule(step_decay, "step_decay", settings={"base_lr": 1.0, "every": 3}, steps=[0, 1, 2, 3, 5, 6, 30])',
-         'check_schedule(step_decay, "step_decay", settings={"base_lr": 0.02, "decay": 0.9, "every": 1}, steps=[0, 1, 7, 100])'])
+        'check_schedule(step_decay, "step_decay", hyperparameters={"base_lr": 0.1, "decay": 0.5, "every": 10}, steps=[0, 9, 10, 25])',
+        ['check_schedule(step_decay, "step_decay", hyperparameters={"base_lr": 1.0, "every": 3}, steps=[0, 1, 2, 3, 5, 6, 30])',
+         'check_schedule(step_decay, "step_decay", hyperparameters={"base_lr": 0.02, "decay": 0.9, "every": 1}, steps=[0, 1, 7, 100])'])
     nb.md(r"""
 ## 2. Cosine decay
 
@@ -537,15 +537,15 @@ middle, and flattens out as it reaches $\alpha_T$.
 """)
     answer_from_library(nb, schedules.cosine_decay)
     schedule_tests(nb, "cosine_decay", 1,
-        'check_schedule(cosine_decay, "cosine_decay", settings={"base_lr": 0.1, "total_steps": 100}, steps=[0, 25, 50, 100, 150])',
-        ['check_schedule(cosine_decay, "cosine_decay", settings={"base_lr": 2.0, "total_steps": 7, "final_lr": 0.5}, steps=[0, 1, 3, 6, 7, 8])',
-         'check_schedule(cosine_decay, "cosine_decay", settings={"base_lr": 0.001, "total_steps": 1}, steps=[0, 1, 2])'])
+        'check_schedule(cosine_decay, "cosine_decay", hyperparameters={"base_lr": 0.1, "total_steps": 100}, steps=[0, 25, 50, 100, 150])',
+        ['check_schedule(cosine_decay, "cosine_decay", hyperparameters={"base_lr": 2.0, "total_steps": 7, "final_lr": 0.5}, steps=[0, 1, 3, 6, 7, 8])',
+         'check_schedule(cosine_decay, "cosine_decay", hyperparameters={"base_lr": 0.001, "total_steps": 1}, steps=[0, 1, 2])'])
     nb.md("## 3. Linear decay")
     answer_from_library(nb, schedules.linear_decay)
     schedule_tests(nb, "linear_decay", 1,
-        'check_schedule(linear_decay, "linear_decay", settings={"base_lr": 0.1, "total_steps": 100}, steps=[0, 25, 50, 100, 150])',
-        ['check_schedule(linear_decay, "linear_decay", settings={"base_lr": 3.0, "total_steps": 9, "final_lr": 1.0}, steps=[0, 2, 4, 9, 12])',
-         'check_schedule(linear_decay, "linear_decay", settings={"base_lr": 0.5, "total_steps": 1}, steps=[0, 1, 5])'])
+        'check_schedule(linear_decay, "linear_decay", hyperparameters={"base_lr": 0.1, "total_steps": 100}, steps=[0, 25, 50, 100, 150])',
+        ['check_schedule(linear_decay, "linear_decay", hyperparameters={"base_lr": 3.0, "total_steps": 9, "final_lr": 1.0}, steps=[0, 2, 4, 9, 12])',
+         'check_schedule(linear_decay, "linear_decay", hyperparameters={"base_lr": 0.5, "total_steps": 1}, steps=[0, 1, 5])'])
     nb.md(r"""
 ## 4. Inverse square root
 
@@ -555,9 +555,9 @@ $\alpha_0\sqrt{w/t}$ from there; with $w = 1$ it is exactly $\alpha_0/\sqrt{t}$ 
 """)
     answer_from_library(nb, schedules.inverse_sqrt_decay)
     schedule_tests(nb, "inverse_sqrt_decay", 1,
-        'check_schedule(inverse_sqrt_decay, "inverse_sqrt_decay", settings={"base_lr": 0.1}, steps=[0, 1, 4, 100])',
-        ['check_schedule(inverse_sqrt_decay, "inverse_sqrt_decay", settings={"base_lr": 1.0, "warmup_steps": 16}, steps=[0, 8, 16, 64, 400])',
-         'check_schedule(inverse_sqrt_decay, "inverse_sqrt_decay", settings={"base_lr": 0.3, "warmup_steps": 3}, steps=[2, 3, 12, 27])'])
+        'check_schedule(inverse_sqrt_decay, "inverse_sqrt_decay", hyperparameters={"base_lr": 0.1}, steps=[0, 1, 4, 100])',
+        ['check_schedule(inverse_sqrt_decay, "inverse_sqrt_decay", hyperparameters={"base_lr": 1.0, "warmup_steps": 16}, steps=[0, 8, 16, 64, 400])',
+         'check_schedule(inverse_sqrt_decay, "inverse_sqrt_decay", hyperparameters={"base_lr": 0.3, "warmup_steps": 3}, steps=[2, 3, 12, 27])'])
     nb.md(r"""
 ## 5. Linear warmup
 
@@ -573,10 +573,19 @@ with $\alpha_0 = \text{schedule}(0)$. `with_warmup` takes a schedule and returns
 of the step: fill in the body of the inner function.
 """)
     answer_from_library(nb, schedules.with_warmup)
-    schedule_tests(nb, "with_warmup", 2,
-        'check_schedule(with_warmup, "with_warmup", settings={"schedule": "constant 0.1", "warmup_steps": 10}, steps=[0, 5, 10, 20])',
-        ['check_schedule(with_warmup, "with_warmup", settings={"schedule": "cosine 1.0 50", "warmup_steps": 5}, steps=[0, 1, 4, 5, 30, 55, 60])',
-         'check_schedule(with_warmup, "with_warmup", settings={"schedule": "step 0.4 0.5 3", "warmup_steps": 2}, steps=[0, 1, 2, 4, 5, 11])'])
+    nb.test("with_warmup_public", 0, r"""
+from autograder.checks import check_warmup
+
+check_warmup(with_warmup, warmup_steps=4)
+""")
+    nb.test("with_warmup_hidden", 2, r"""
+from autograder.checks import check_warmup
+
+### BEGIN HIDDEN TESTS
+check_warmup(with_warmup, warmup_steps=1, steps=[0, 1, 2, 5])
+check_warmup(with_warmup, warmup_steps=10, steps=[0, 3, 9, 10, 11, 15])
+### END HIDDEN TESTS
+""")
     nb.md(r"""
 ## 6. All schedules, drawn by your functions
 
