@@ -31,14 +31,14 @@ def grade_submission(job: SubmissionJob) -> SubmissionResult:
     sandbox.become_subreaper()
     timings = {"kernel_start": 0.0, "execution": 0.0, "checks": 0.0}
     with tempfile.TemporaryDirectory(prefix="bpk-submission-") as workdir:
-        _write_files(Path(workdir), job.files)
+        write_files(Path(workdir), job.files)
         notebooks = [
             grade_notebook(notebook, Path(workdir), job, timings) for notebook in job.notebooks
         ]
     return SubmissionResult(job.student, job.assignment, notebooks, {k: round(v, 4) for k, v in timings.items()})
 
 
-def _write_files(workdir: Path, files: dict[str, bytes]) -> None:
+def write_files(workdir: Path, files: dict[str, bytes]) -> None:
     for name, content in files.items():
         relative = PurePosixPath(name)
         if relative.is_absolute() or ".." in relative.parts:
@@ -80,8 +80,7 @@ class _Run:
         if self.restarts > MAX_RESTARTS:
             raise StudentCrashed(f"the kernel failed {MAX_RESTARTS} times; the remaining tests could not run")
         started = time.monotonic()
-        library = Path(self.job.library_dir) if self.job.library_dir else None
-        session = StudentSession(self.workdir, self.limits, library)
+        session = StudentSession(self.workdir, self.limits, self.job.library_path)
         try:
             session.start()
         except BaseException:

@@ -33,7 +33,7 @@ class SubmissionJob:
     notebooks: list[NotebookJob]
     files: dict[str, bytes]  # the student's other files, then the assignment's own files over them
     assignment_dir: str  # the instructor's assignment folder: helper modules for the checker
-    library_dir: str | None = None  # the student edition of the library, importable in the sandbox
+    library_path: str | None = None  # the student edition of the library (os.pathsep-separated)
     limits: Limits = field(default_factory=Limits)
 
 

@@ -1,50 +1,43 @@
-"""The library a student process may import: backpropkit without its reference answers.
+"""The library a student process may import: the student edition, without reference answers.
 
-The grader's own installation is the instructor edition, whose graded functions hold the answers
-between ``### BEGIN SOLUTION`` and ``### END SOLUTION``. A student process that could import it
-would only have to write ``from backpropkit.layers.affine import affine_backward``. It gets a copy
-in which every such region is replaced by ``raise NotImplementedError``, as students have it, and
-the sandbox keeps the original out of reach.
+The grader's own installation is the instructor edition, whose graded functions hold the answers.
+A student process that could import it would only have to write
+``from backpropkit.layers.affine import affine_backward``. It gets the student edition instead
+(:func:`autograder.edition.build_edition`: every answer replaced by ``raise NotImplementedError``,
+plus the public checks), and the sandbox keeps the instructor's files out of reach.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
+import os
 import shutil
 from pathlib import Path
 
-import backpropkit
-
-_REGION = re.compile(r"^([ \t]*)### BEGIN SOLUTION\n.*?^[ \t]*### END SOLUTION[ \t]*\n", re.M | re.S)
+from ..edition import AUTOGRADER, LIBRARY, build_edition
 
 
-def strip_solutions(code: str) -> str:
-    """``code`` with each solution region replaced by ``raise NotImplementedError``."""
-    return _REGION.sub(lambda m: f"{m.group(1)}raise NotImplementedError\n", code)
+def _fingerprint() -> str:
+    digest = hashlib.sha256()
+    for folder in (LIBRARY, AUTOGRADER):
+        for path in sorted(folder.rglob("*.py")):
+            if "grading" not in path.relative_to(folder).parts:
+                digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
-def build_student_library(destination: Path) -> Path:
-    """Write the student edition under ``destination`` (rebuilt only when the library changed).
+def build_student_library(destination: Path) -> str:
+    """Build the student edition under ``destination`` unless it is up to date.
 
-    Returns the folder to put on the student process's ``sys.path``.
+    Returns the entries to put on the student process's ``sys.path`` (joined by ``os.pathsep``).
     """
-    package = Path(backpropkit.__file__).parent
-    sources = sorted(p for p in package.rglob("*.py"))
-    fingerprint = hashlib.sha256(b"".join(p.read_bytes() for p in sources)).hexdigest()
+    destination = Path(destination)
     stamp = destination / ".fingerprint"
-    if stamp.is_file() and stamp.read_text() == fingerprint:
-        return destination
-    if destination.exists():
-        shutil.rmtree(destination)
-    for path in package.rglob("*"):
-        if "__pycache__" in path.parts or path.is_dir():
-            continue
-        target = destination / "backpropkit" / path.relative_to(package)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if path.suffix == ".py":
-            target.write_text(strip_solutions(path.read_text()))
-        else:
-            shutil.copy2(path, target)
-    stamp.write_text(fingerprint)
-    return destination
+    fingerprint = _fingerprint()
+    if not (stamp.is_file() and stamp.read_text() == fingerprint):
+        if destination.exists():
+            shutil.rmtree(destination)
+        destination.mkdir(parents=True)
+        build_edition(destination)
+        stamp.write_text(fingerprint)
+    return os.pathsep.join([str(destination / "lib"), str(destination)])

@@ -52,12 +52,16 @@ class CellRun:
 
 
 class StudentSession:
-    """One sandboxed student process, working in ``workdir`` (which holds only its own files)."""
+    """One sandboxed student process, working in ``workdir`` (which holds only its own files).
 
-    def __init__(self, workdir: Path, limits: Limits, library_dir: Path | None = None) -> None:
+    ``library_path`` lists the folders (``os.pathsep``-separated) of the student edition of the
+    library; they are the only code outside the Python installation the process can read.
+    """
+
+    def __init__(self, workdir: Path, limits: Limits, library_path: str | None = None) -> None:
         self.workdir = Path(workdir)
         self.limits = limits
-        self.library_dir = library_dir
+        self.library_path = library_path  # os.pathsep-separated folders the student may import from
         self.process: subprocess.Popen | None = None
         self.socket: socket.socket | None = None
         self.deadline = float("inf")
@@ -68,8 +72,8 @@ class StudentSession:
     def start(self) -> None:
         ours, theirs = socket.socketpair()
         readable = sandbox.system_read_paths() + [str(SERVER_SCRIPT)]
-        if self.library_dir is not None:
-            readable.append(str(self.library_dir))
+        if self.library_path:
+            readable += self.library_path.split(os.pathsep)
         home = self.workdir / ".home"
         home.mkdir(exist_ok=True)
         env = {
@@ -83,7 +87,7 @@ class StudentSession:
         budget = sandbox.user_process_count() + self.limits.max_processes
         self.process = subprocess.Popen(
             [sys.executable, "-I", str(SERVER_SCRIPT), str(theirs.fileno()),
-             str(self.library_dir or ""), str(self.limits.max_output_chars)],
+             self.library_path or "", str(self.limits.max_output_chars)],
             cwd=self.workdir, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL, pass_fds=(theirs.fileno(),),
             preexec_fn=sandbox.preexec(self.limits, self.workdir, readable, budget),
@@ -317,7 +321,7 @@ def _student_exception(type_name: str, description: str) -> Exception:
     if message.startswith(type_name + ":"):
         message = message[len(type_name) + 1:].strip()
     where = [i for i, line in enumerate(lines) if line.lstrip().startswith("File ")]
-    if where:  # `(in affine_backward, line 7: dx = dout @ w)`, the student's own last frame
+    if where and type_name != "NotImplementedError":  # `(in affine_backward, line 7: dx = dout @ w)`
         frame = lines[where[-1]].strip()
         code = lines[where[-1] + 1].strip() if where[-1] + 1 < len(lines) - 1 else ""
         function = frame.rsplit(" in ", 1)[-1]

@@ -223,8 +223,7 @@ def _describe(failure: BaseException) -> str:
 
 def main() -> None:
     fd, library, output_limit = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
-    if library:
-        sys.path.insert(0, library)
+    sys.path[:0] = [entry for entry in library.split(os.pathsep) if entry]
     sys.path.insert(0, os.getcwd())  # files handed out with the assignment, next to the notebook
     StudentServer(socket.socket(fileno=fd), output_limit).serve()
 

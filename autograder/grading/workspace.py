@@ -39,6 +39,9 @@ class Workspace:
             if self.root == inside or inside in self.root.parents:
                 raise ValueError(f"the grading workspace {self.root} must not lie inside {inside}")
         self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        ignore = self.root / ".gitignore"
+        if not ignore.exists():  # grades and submissions never end up in a commit by accident
+            ignore.write_text("*\n")
 
     # -------------------------------------------------------------- paths
     @property
@@ -118,7 +121,7 @@ class Workspace:
         self.problems_path.write_text(json.dumps(problems, indent=1))
 
     # -------------------------------------------------------------- the job a worker grades
-    def job(self, student: str, assignment: str, limits: Limits, library_dir: Path | None = None) -> SubmissionJob:
+    def job(self, student: str, assignment: str, limits: Limits, library_path: str | None = None) -> SubmissionJob:
         folder = self.submission_dir(student, assignment)
         problems = {p["notebook"]: p["reason"] for p in self.problems() if (p["student"], p["assignment"]) == (student, assignment)}
         notebooks = []
@@ -137,13 +140,13 @@ class Workspace:
             elif problem is None:
                 problem = f"{name} is missing from the submission"
             notebooks.append(NotebookJob(name, source, submitted, problem))
-        files = _handed_in_files(folder)
-        files.update(_handed_in_files(self.source_root / assignment))  # the assignment's own files win
+        files = handed_in_files(folder)
+        files.update(handed_in_files(self.source_root / assignment))  # the assignment's own files win
         return SubmissionJob(student, assignment, notebooks, files, str(self.source_root / assignment),
-                             str(library_dir) if library_dir else None, limits)
+                             library_path, limits)
 
 
-def _handed_in_files(folder: Path) -> dict[str, bytes]:
+def handed_in_files(folder: Path) -> dict[str, bytes]:
     files: dict[str, bytes] = {}
     if not folder.is_dir():
         return files

@@ -1,0 +1,148 @@
+"""bpk-grade: the TA's command line over nbgrader, and a student's self-check.
+
+    bpk-grade release                       build the student release (course/)
+    bpk-grade collect ASSIGNMENT FOLDER     import submissions (folders, zips or an nbgrader exchange)
+    bpk-grade grade [ASSIGNMENT]            grade what is not graded yet, in parallel (--regrade: all)
+    bpk-grade feedback [ASSIGNMENT]         an HTML page per student and notebook
+    bpk-grade export [ASSIGNMENT]           grades.csv, points per notebook and per test
+    bpk-grade status [ASSIGNMENT]           graded / pending / failed, with reasons
+    bpk-grade check NOTEBOOK                grade one notebook for its author (no hidden code shown)
+    bpk-grade demo                          the whole pipeline on a made-up class
+
+Everything grading writes goes to the workspace (--workspace, default ./grading/).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+DEFAULT_WORKSPACE = Path("grading")
+
+
+def _default_source() -> Path:
+    from .sync_solutions import SOLUTIONS
+
+    return SOLUTIONS
+
+
+def _limits(args: argparse.Namespace):
+    from .grading.sandbox import Limits
+
+    return Limits(cell_timeout=args.cell_timeout, notebook_timeout=args.notebook_timeout,
+                  memory_bytes=args.memory_mb * 2**20)
+
+
+def _workspace(args: argparse.Namespace):
+    from .grading.workspace import Workspace
+
+    return Workspace(args.workspace, args.source)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="bpk-grade", description=__doc__.splitlines()[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     epilog="\n".join(__doc__.splitlines()[2:]))
+    parser.add_argument("--workspace", type=Path, default=DEFAULT_WORKSPACE,
+                        help="folder for submissions, results, feedback and the gradebook (default: ./grading)")
+    parser.add_argument("--source", type=Path, default=None,
+                        help="the instructor's assignments (default: the kit's solutions/)")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def with_limits(command: argparse.ArgumentParser) -> None:
+        command.add_argument("--cell-timeout", type=float, default=30.0, help="seconds per cell (default 30)")
+        command.add_argument("--notebook-timeout", type=float, default=300.0, help="seconds per notebook (default 300)")
+        command.add_argument("--memory-mb", type=int, default=4096, help="memory limit per student process (default 4096)")
+
+    commands.add_parser("release", help="build the student release into course/")
+    collect = commands.add_parser("collect", help="import submissions")
+    collect.add_argument("assignment")
+    collect.add_argument("folder", type=Path, help="one subfolder or .zip per student, or an nbgrader exchange")
+    grade = commands.add_parser("grade", help="grade submissions in parallel")
+    grade.add_argument("assignment", nargs="?")
+    grade.add_argument("--regrade", action="store_true", help="grade again what was already graded")
+    grade.add_argument("--workers", type=int, default=None, help="worker processes (default: one per core)")
+    grade.add_argument("--scheduler", default=None, help="grade on a Dask cluster at this address instead")
+    with_limits(grade)
+    feedback = commands.add_parser("feedback", help="write HTML feedback pages")
+    feedback.add_argument("assignment", nargs="?")
+    export = commands.add_parser("export", help="write grades as CSV")
+    export.add_argument("assignment", nargs="?")
+    export.add_argument("--output", type=Path, default=None, help="CSV path (default: WORKSPACE/grades.csv)")
+    status = commands.add_parser("status", help="what is graded, pending or failed")
+    status.add_argument("assignment", nargs="?")
+    check = commands.add_parser("check", help="grade one notebook for its author")
+    check.add_argument("notebook", type=Path)
+    with_limits(check)
+    demo = commands.add_parser("demo", help="the whole pipeline on a made-up class")
+    demo.add_argument("--assignments", nargs="+", default=None, help="assignments to grade (default: 03_backprop 06_convnets)")
+    demo.add_argument("--workers", type=int, default=None)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    args.source = args.source or _default_source()
+    try:
+        return _run(args)
+    except (FileNotFoundError, ValueError) as error:
+        print(f"bpk-grade {args.command}: {error}", file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.command == "release":
+        from .release import main as release_main
+
+        return release_main([])
+    if args.command == "collect":
+        from .grading.collect import collect
+
+        report = collect(_workspace(args), args.assignment, args.folder)
+        print(f"collected {len(report.imported)} submission(s) of {args.assignment}")
+        for problem in report.problems:
+            print(f"  problem: {problem}")
+        return 0
+    if args.command == "grade":
+        from .grading.autograde import grade_class
+
+        run = grade_class(_workspace(args), args.assignment, regrade=args.regrade, workers=args.workers,
+                          scheduler=args.scheduler, limits=_limits(args))
+        print(f"graded {len(run.graded)} submission(s); {run.skipped} already graded (use --regrade to redo)")
+        return 0
+    if args.command == "feedback":
+        from .grading.feedback import write_all_feedback
+
+        pages = write_all_feedback(_workspace(args), args.assignment)
+        print(f"wrote {len(pages)} feedback page(s) under {args.workspace / 'feedback'}")
+        return 0
+    if args.command == "export":
+        from .grading.export import export_csv
+
+        workspace = _workspace(args)
+        output = args.output or workspace.root / "grades.csv"
+        rows = export_csv(workspace, output, args.assignment)
+        print(f"wrote {rows} row(s) to {output}")
+        return 0
+    if args.command == "status":
+        from .grading.status import format_table, status_rows
+
+        print(format_table(status_rows(_workspace(args), args.assignment)))
+        return 0
+    if args.command == "check":
+        from .grading.self_check import check_notebook, format_report
+
+        result, hidden = check_notebook(args.notebook, args.source, _limits(args))
+        print(format_report(result, hidden))
+        return 0 if result.points >= result.max_points else 1
+    if args.command == "demo":
+        from .grading.demo import run_demo
+
+        print(run_demo(args.source, assignments=args.assignments, workers=args.workers))
+        return 0
+    raise AssertionError(args.command)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,72 @@
+"""``check``: grade one notebook for its author, with the same checks and messages as the TA's run.
+
+The notebook runs in the same sandbox and its tests come from the instructor's source notebook of
+the same name (when ``solutions/`` is at hand, as in a clone of the kit), so a student sees exactly
+the points and messages the class grading will give, and never a line of hidden test code. Without
+a source notebook, the notebook's own (public) test cells are run the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+from .grader import grade_notebook, write_files
+from .results import NotebookJob, NotebookResult, SubmissionJob
+from .sandbox import Limits
+from .student_library import build_student_library
+from .workspace import handed_in_files
+
+
+def find_source(notebook: Path, source_root: Path) -> Path | None:
+    """The instructor's notebook with the same file name, in any assignment of ``source_root``."""
+    if not source_root.is_dir():
+        return None
+    matches = sorted(source_root.glob(f"*/{notebook.name}"))
+    return matches[0] if matches else None
+
+
+def check_notebook(notebook: Path, source_root: Path, limits: Limits | None = None) -> tuple[NotebookResult, bool]:
+    """Grade ``notebook``; the flag says whether the hidden tests (from the source) were used."""
+    notebook = Path(notebook)
+    if not notebook.is_file():
+        raise FileNotFoundError(f"notebook {notebook} does not exist")
+    try:
+        submitted = json.loads(notebook.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as error:
+        raise ValueError(f"{notebook} is not a readable notebook: {error}") from None
+    source_path = find_source(notebook, Path(source_root))
+    source = json.loads(source_path.read_text()) if source_path else submitted
+    assignment_dir = source_path.parent if source_path else notebook.parent
+    files = handed_in_files(notebook.parent)
+    if source_path:
+        files.update(handed_in_files(source_path.parent))
+    with tempfile.TemporaryDirectory(prefix="bpk-check-") as scratch:
+        library = build_student_library(Path(scratch) / "library")
+        job = SubmissionJob("you", assignment_dir.name, [NotebookJob(notebook.name, source, submitted)],
+                            files, str(assignment_dir), library, limits or Limits())
+        workdir = Path(scratch) / "work"
+        workdir.mkdir()
+        write_files(workdir, files)
+        result = grade_notebook(job.notebooks[0], workdir, job, {"kernel_start": 0.0, "execution": 0.0, "checks": 0.0})
+    return result, source_path is not None
+
+
+def format_report(result: NotebookResult, hidden_tests_used: bool) -> str:
+    """What ``check`` prints: a line per test, then each failure's message."""
+    lines = [f"{result.name}: {result.points:g} / {result.max_points:g} points"]
+    if not hidden_tests_used:
+        lines.append("(no instructor source found: only the notebook's own public tests were run)")
+    for test in result.tests:
+        mark = "\u2714" if test.points >= test.max_points and not test.failure else "\u2718"
+        lines.append(f"  {mark} {test.grade_id}: {test.points:g} / {test.max_points:g}")
+        for message in test.messages:
+            lines.append(f"      {message}")
+        if test.reason or test.failure:
+            for line in (test.reason or test.failure).splitlines():
+                lines.append(f"      {line}")
+    for cell in result.cell_outputs:
+        if cell.error:
+            lines.append(f"  cell {cell.index + 1} raised: {cell.error.strip().splitlines()[-1]}")
+    return "\n".join(lines)
