@@ -10,13 +10,16 @@ timed alternately, repeat after repeat, so a burst of load on a shared machine h
     python benchmarks/bench_conv_pool.py --repeats 5  # quicker, noisier
 
 PyTorch is only needed for the torch columns (``pip install torch``); without it they are
-skipped. PyTorch runs on 2 threads; NumPy's BLAS uses its default thread count, so run with
-``OMP_NUM_THREADS=2`` (or on a 2-core machine) for a like-for-like comparison.
+skipped. Both sides get 2 threads: PyTorch through ``torch.set_num_threads(2)``, NumPy's BLAS
+through threadpoolctl (installed with scikit-learn). NumPy's element-wise copies run on one
+thread whatever the setting. On a machine busy with other work the absolute times are
+meaningless and the ratios noisy; the header prints the load average for that reason.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 from typing import Any, Callable
@@ -34,6 +37,10 @@ from backpropkit.layers import (
     max_pool_forward_naive,
 )
 
+try:
+    from threadpoolctl import threadpool_limits
+except ImportError:
+    threadpool_limits = None
 try:
     import torch
     import torch.nn.functional as functional
@@ -165,6 +172,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=15, help="timed repeats per contender (median taken)")
     args = parser.parse_args()
+    if threadpool_limits is not None:
+        threadpool_limits(limits=2, user_api="blas")
+    print(f"Load average before the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores.")
     if torch is None:
         print("PyTorch is not importable: skipping the torch columns (pip install torch to get them).")
     else:

@@ -68,6 +68,8 @@ def zero_pad(x: Array, pad: int) -> Array:
 
     Shapes: x (N, C, H, W) -> (N, C, H + 2 pad, W + 2 pad).
     """
+    if isinstance(pad, bool) or not isinstance(pad, int) or pad < 0:
+        raise ValueError(f"pad must be an integer >= 0, got {pad!r}")
     if pad == 0:
         return x
     xp = namespace(x)
