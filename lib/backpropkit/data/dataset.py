@@ -91,8 +91,6 @@ def split_dataset(
     Each class keeps its share in every split. Normalization subtracts the training mean and
     divides by the training standard deviation (one number each, so images still look like images).
     """
-    from sklearn.model_selection import train_test_split
-
     check_fraction(val_fraction, "val_fraction")
     check_fraction(test_fraction, "test_fraction")
     if val_fraction + test_fraction >= 1:
@@ -111,23 +109,65 @@ def split_dataset(
     def take(X_part, y_part, fraction, salt):
         if fraction == 0:
             return X_part[:0], y_part[:0], X_part, y_part
-        rest_X, held_X, rest_y, held_y = train_test_split(
-            X_part, y_part, test_size=fraction, stratify=y_part, random_state=None if seed is None else seed + salt
+        rest_X, held_X, rest_y, held_y = _stratified_split(
+            X_part, y_part, fraction, None if seed is None else seed + salt
         )
         return held_X, held_y, rest_X, rest_y
 
     X_test, y_test, X_rest, y_rest = take(X, y, test_fraction, 0)
     X_val, y_val, X_train, y_train = take(X_rest, y_rest, val_fraction / (1 - test_fraction), 1)
-    X_train, X_val, X_test = (part.astype(dtype) for part in (X_train, X_val, X_test))
+    return normalized_dataset(X_train, y_train, X_val, y_val, X_test, y_test, class_names=names,
+                              normalize=normalize, dtype=dtype)
+
+
+def normalized_dataset(
+    X_train: np.ndarray,
+    y_train: np.ndarray,
+    X_val: np.ndarray,
+    y_val: np.ndarray,
+    X_test: np.ndarray,
+    y_test: np.ndarray,
+    *,
+    class_names: tuple[str, ...],
+    normalize: bool = True,
+    dtype: Any = np.float64,
+) -> Dataset:
+    """A :class:`Dataset` from ready splits: inputs cast to ``dtype`` and, with ``normalize``,
+    shifted and scaled by the training split's mean and standard deviation."""
+    X_train, X_val, X_test = (np.asarray(part).astype(dtype) for part in (X_train, X_val, X_test))
     mean, std = (float(X_train.mean()), float(X_train.std()) or 1.0) if normalize else (0.0, 1.0)
     return Dataset(
         X_train=(X_train - mean) / std,
-        y_train=y_train,
+        y_train=np.asarray(y_train, dtype=np.int64),
         X_val=(X_val - mean) / std,
-        y_val=y_val,
+        y_val=np.asarray(y_val, dtype=np.int64),
         X_test=(X_test - mean) / std,
-        y_test=y_test,
-        class_names=names,
+        y_test=np.asarray(y_test, dtype=np.int64),
+        class_names=tuple(class_names),
         mean=mean,
         std=std,
     )
+
+
+def split_off_validation(
+    X_train: np.ndarray, y_train: np.ndarray, val_fraction: float, seed: int | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Hold out a stratified ``val_fraction`` of a given training set: ``(X_train, y_train, X_val, y_val)``."""
+    check_fraction(val_fraction, "val_fraction")
+    if val_fraction == 0:
+        return X_train, y_train, X_train[:0], y_train[:0]
+    X_train, X_val, y_train, y_val = _stratified_split(X_train, y_train, val_fraction, seed)
+    return X_train, y_train, X_val, y_val
+
+
+def _stratified_split(X: np.ndarray, y: np.ndarray, fraction: float, seed: int | None) -> list[np.ndarray]:
+    """sklearn's stratified split, with its refusals reworded in terms of our arguments."""
+    from sklearn.model_selection import train_test_split
+
+    try:
+        return train_test_split(X, y, test_size=fraction, stratify=y, random_state=seed)
+    except ValueError as error:
+        raise ValueError(
+            f"cannot hold out {fraction:.0%} of {len(y)} examples with every one of the "
+            f"{len(np.unique(y))} classes in both parts ({error}); use a larger fraction or more data"
+        ) from None
