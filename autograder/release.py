@@ -28,7 +28,7 @@ from .sync_solutions import ROOT, SOLUTIONS
 
 COURSE = ROOT / "course"
 STUB = 'raise NotImplementedError("Write your answer here (replace this line), then run the check cell below.")'
-_DEF = re.compile(r"^(\s*)def (\w+)\(")
+_DEF = re.compile(r"^(\s*)(def|class) (\w+)\b")
 
 
 def assignments(solutions: Path = SOLUTIONS) -> list[str]:
@@ -54,16 +54,18 @@ def _generate(staging: Path) -> None:
 def name_the_stubs(source: str) -> str:
     """Make each stub inside a ``def`` say which function it belongs to."""
     lines = source.splitlines()
-    owners: list[tuple[int, str]] = []  # (indentation, name) of the enclosing defs
+    owners: list[tuple[int, str, str]] = []  # (indentation, "def" or "class", name) of enclosing blocks
     for number, line in enumerate(lines):
         indent = len(line) - len(line.lstrip())
         if line.strip():
-            owners = [(depth, name) for depth, name in owners if depth < indent]
+            owners = [owner for owner in owners if owner[0] < indent]
         match = _DEF.match(line)
         if match:
-            owners.append((len(match.group(1)), match.group(2)))
-        elif line.strip() == STUB and owners:
-            name = owners[0][1] if owners[0][1] != "__init__" else owners[-1][1]
+            owners.append((len(match.group(1)), match.group(2), match.group(3)))
+        elif line.strip() == STUB and any(kind == "def" for _, kind, _ in owners):
+            # The outermost function, qualified by its class: "Value.__add__", "relu_backward".
+            first_def = next(i for i, (_, kind, _) in enumerate(owners) if kind == "def")
+            name = ".".join(name for _, _, name in owners[: first_def + 1])
             message = f"{name}: write your answer here (replace this line), then run the check cell below."
             lines[number] = line[:indent] + f"raise NotImplementedError({message!r})"
     return "\n".join(lines)
