@@ -638,9 +638,342 @@ and trains on minibatches.
     return nb
 
 
+# --------------------------------------------------------------------------------------------
+# deep_networks.ipynb
+# --------------------------------------------------------------------------------------------
+
+
+def deep_networks_notebook() -> Notebook:
+    nb = Notebook()
+    nb.md(r"""
+# Deep networks from your own layers
+
+`layers.ipynb` gave you the pieces: an affine layer and four activations, each a forward/backward
+pair. Because every layer only talks to its neighbours through `out` and `dout`, those pieces
+snap together into networks of any depth without writing one more derivative. This notebook
+trains such networks **on your functions** and uses them to look inside training:
+
+1. a fully connected network on the digits, and on a spiral that no linear classifier can separate;
+2. what a backward pass costs compared with a forward pass, measured;
+3. why deep sigmoid networks barely learn in their first layers (vanishing gradients), how the
+   scale of the initial weights can make gradients vanish or explode, and what Xavier and He
+   initialization do about it;
+4. dead ReLUs;
+5. capacity vs regularization.
+
+Nothing here is graded: it is the payoff for `layers.ipynb`.
+""")
+    nb.locked("setup", r"""
+import json
+import os
+import time
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+from IPython.core.inputtransformer2 import TransformerManager
+from IPython.display import display
+from threadpoolctl import threadpool_limits
+
+from backpropkit import plots
+from backpropkit.data import load_digits, make_spiral
+from backpropkit.models import FullyConnectedNet, LayerSet
+from backpropkit.trainer import Trainer
+
+QUICK = os.environ.get("BACKPROPKIT_QUICK") == "1"  # smaller runs for continuous integration
+%matplotlib inline
+""")
+    nb.md(r"""
+## 0. Your layers, brought over
+
+The next cell runs the setup cell and the answer cells of `layers.ipynb` (nothing else from it),
+so that your functions are defined here too. A network also needs a loss at the top: your
+`softmax_loss` from `02_linear_classifiers/linear_classifiers.ipynb` is brought over the same way
+when that notebook sits next to this folder; otherwise the library's is used.
+`LayerSet.from_namespace` then collects the functions by name for the models. If you change a
+function in `layers.ipynb`, save that notebook and run this cell again.
+""")
+    nb.locked("load_your_layers", r"""
+def run_answer_cells(notebook_path):
+    # Runs the first code cell (imports) and every answer cell of another notebook; returns its names.
+    cells = [cell for cell in json.loads(Path(notebook_path).read_text())["cells"] if cell["cell_type"] == "code"]
+    chosen = [cells[0]] + [cell for cell in cells[1:] if cell["metadata"].get("nbgrader", {}).get("solution")]
+    names = {}
+    for cell in chosen:
+        exec(TransformerManager().transform_cell("".join(cell["source"])), names)
+    return names
+
+
+yours = run_answer_cells("layers.ipynb")
+loss_notebook = Path("../02_linear_classifiers/linear_classifiers.ipynb")
+if loss_notebook.exists():
+    yours["softmax_loss"] = run_answer_cells(loss_notebook)["softmax_loss"]
+layers = LayerSet.from_namespace(yours, fallback=LayerSet.reference())
+for role in ("affine_backward", "relu_forward", "relu_backward", "sigmoid_forward", "sigmoid_backward",
+             "tanh_forward", "tanh_backward", "softmax_loss"):
+    source = "yours" if getattr(layers, role) is yours.get(role) else "the library's"
+    print(f"{role:18s} {source}")
+""")
+    nb.md(r"""
+**Skipping ahead?** If you have not finished `layers.ipynb` yet, every cell below stops with
+`NotImplementedError` naming the function to write. To run the rest of the notebook on the
+library's reference layers instead, set the flag below to `True`. That works only with the
+instructor edition of the library: the student edition does not include the reference answers,
+so there the flag gives the same errors.
+""")
+    nb.code(r"""
+USE_LIBRARY_REFERENCE = False
+if USE_LIBRARY_REFERENCE:
+    layers = LayerSet.reference()
+""")
+    nb.md(r"""
+## 1. A fully connected network on the digits
+
+`FullyConnectedNet(input_dim, hidden_dims, num_classes, layers=layers)` stacks
+`affine → activation` once per entry of `hidden_dims`, then a last affine layer producing the class
+scores and the softmax loss. Its `loss(X, y)` runs the forward functions in order, keeping each
+cache, and then the backward functions in reverse order: exactly what you did by hand in
+`layers.ipynb`, in a loop. `Trainer` feeds it shuffled minibatches and applies an update rule
+(Adam here; notebook 4 is about update rules).
+""")
+    nb.code(r"""
+digits = load_digits()
+model = FullyConnectedNet(64, [100], 10, layers=layers, seed=0)
+trainer = Trainer(model, "adam", learning_rate=1e-3, batch_size=50, epochs=5 if QUICK else 20, progress=False)
+history = trainer.fit(digits.X_train, digits.y_train, digits.X_val, digits.y_val)
+print(f"{sum(p.size for p in model.params.values())} parameters; validation accuracy {history.val_accuracy[-1]:.1%}, "
+      f"test accuracy {model.accuracy(digits.X_test, digits.y_test):.1%}")
+display(plots.history_curves(history, title="64 → 100 → 10 on the digits, your layers"))
+""")
+    nb.md(r"""
+After 20 epochs, about 97 % of digits the network has never seen are classified correctly, by a
+network you can write down in a few lines.
+
+## 2. Bending the decision boundary
+
+Three arms of a spiral, one class each: no straight line separates any arm from the others. A
+network with no hidden layer (`hidden_dims=[]`) *is* a linear (softmax) classifier; each hidden
+layer of ReLUs lets it fold the plane once more.
+""")
+    nb.code(r"""
+X_spiral, y_spiral = make_spiral(100, 3, seed=0)
+epochs = 60 if QUICK else 200
+for hidden_dims in ([], [50], [50, 50]):
+    spiral_model = FullyConnectedNet(2, hidden_dims, 3, layers=layers, seed=0)
+    Trainer(spiral_model, "adam", learning_rate=1e-2, batch_size=50, epochs=epochs, progress=False).fit(X_spiral, y_spiral)
+    accuracy = spiral_model.accuracy(X_spiral, y_spiral)
+    display(plots.decision_boundary(spiral_model, X_spiral, y_spiral, title=f"hidden layers {hidden_dims}: {accuracy:.0%} correct"))
+""")
+    nb.md(r"""
+The linear model cuts the plane into three wedges and gets about half the points right. One
+hidden layer of 50 ReLUs already follows the arms: each ReLU contributes one fold along a line,
+and the output layer combines the pieces into a boundary that is piecewise linear (look closely at
+its straight segments and corners).
+
+## 3. What does a backward pass cost?
+
+For an affine layer with a batch of $N$ rows, $D$ inputs and $M$ outputs, the forward pass is one
+matrix product $XW$: $NDM$ multiply-adds. The backward pass needs two products of the same size,
+$dX = \text{dout}\,W^\top$ and $dW = X^\top\text{dout}$: $2NDM$. The activations cost about the same
+both ways, and they are cheap next to the products. So a backward pass should cost about **twice** a
+forward pass, and a training step about three forward passes. That is the deep reason
+backpropagation made neural networks practical: the gradient with respect to *every* parameter
+costs a small constant times evaluating the network once, where finite differences would need
+two evaluations *per parameter*.
+
+Measure it on a wide network (the matrix products dominate) with your layers:
+""")
+    nb.code(r"""
+wide = FullyConnectedNet(64, [512, 512], 10, layers=layers, seed=0)
+X_batch = np.concatenate([digits.X_train] * 2)[:2000]
+
+
+def forward_pass(X):
+    # affine -> relu -> affine -> relu -> affine with your layers; returns the scores and every cache.
+    out, caches = X, []
+    for i in range(1, wide.num_layers + 1):
+        out, affine_cache = layers.affine_forward(out, wide.params[f"W{i}"], wide.params[f"b{i}"])
+        relu_cache = None
+        if i < wide.num_layers:
+            out, relu_cache = layers.relu_forward(out)
+        caches.append((affine_cache, relu_cache))
+    return out, caches
+
+
+def backward_pass(dscores, caches):
+    # The same layers in reverse order; returns the weight gradients.
+    dout, grads = dscores, {}
+    for i in range(wide.num_layers, 0, -1):
+        affine_cache, relu_cache = caches[i - 1]
+        if relu_cache is not None:
+            dout = layers.relu_backward(dout, relu_cache)
+        dout, grads[f"W{i}"], grads[f"b{i}"] = layers.affine_backward(dout, affine_cache)
+    return grads
+
+
+def median_seconds(work, repeats):
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+scores, caches = forward_pass(X_batch)
+dscores = np.random.default_rng(0).normal(size=scores.shape)
+repeats = 5 if QUICK else 20
+with threadpool_limits(limits=1):  # one BLAS thread: count work, not how well it parallelizes
+    forward_time = median_seconds(lambda: forward_pass(X_batch), repeats)
+    backward_time = median_seconds(lambda: backward_pass(dscores, caches), repeats)
+print(f"forward  {forward_time * 1e3:7.1f} ms")
+print(f"backward {backward_time * 1e3:7.1f} ms")
+print(f"backward / forward = {backward_time / forward_time:.1f}")
+""")
+    nb.md(r"""
+Expect a ratio near 2. The first layer's $dX$ is work nobody needs (frameworks skip it), which
+can push the ratio a little above 2; element-wise work and memory traffic move it too. Timings
+on a busy machine wobble: run the cell again if the ratio looks odd.
+
+## 4. Vanishing and exploding gradients
+
+The gradient that reaches layer $i$ is a product of one factor per layer above it: the upstream
+gradient is multiplied by $W^\top$ and by the activation's derivative, layer after layer,
+
+$$\frac{\partial L}{\partial h_i} = \frac{\partial L}{\partial h_n}\,
+\frac{\partial h_n}{\partial h_{n-1}}\cdots\frac{\partial h_{i+1}}{\partial h_i}.$$
+
+If each factor shrinks vectors, the product vanishes geometrically with depth; if each grows them,
+it explodes. Two things set the size of a factor:
+
+* **the activation's derivative**: the sigmoid's is at most $\tfrac14$, so every sigmoid layer
+  shrinks the gradient by at least a factor of 4; tanh's is 1 at the origin and ReLU's is 1 for
+  every active unit;
+* **the scale of the weights**: with $D$ inputs of unit variance and weights of variance $s^2$,
+  a unit's input has variance $D s^2$. Too small and every layer shrinks the signal (forward) and
+  the gradient (backward); too large and both grow, or sigmoid and tanh saturate.
+
+**Xavier initialization** picks $s^2 = 1/D$ (fan-in), so that a linear-ish layer (tanh near zero)
+keeps the variance of its input. **He initialization** picks $s^2 = 2/D$: a ReLU zeroes half of its
+inputs on average, halving the variance, and the factor 2 makes up for it. `FullyConnectedNet`
+uses He for ReLU and Xavier otherwise unless `weight_scale` fixes the standard deviation.
+
+Below: a network with 8 hidden layers of 64 units, one backward pass on 200 digits, and the norm of
+each layer's weight gradient $\lVert dW_i\rVert$ (layer 1 is nearest the input), for three
+activations and three initializations.
+""")
+    nb.code(r"""
+initializations = {"std 0.01": 0.01, "Xavier / He": None, "std 1.0": 1.0}
+fig, axes = plt.subplots(1, 3, figsize=(15, 4), sharey=True)
+for ax, activation in zip(axes, ("sigmoid", "tanh", "relu")):
+    for label, weight_scale in initializations.items():
+        deep = FullyConnectedNet(64, [64] * 8, 10, activation=activation, weight_scale=weight_scale, layers=layers, seed=0)
+        _, grads = deep.loss(digits.X_train[:200], digits.y_train[:200])
+        norms = [np.linalg.norm(grads[f"W{i}"]) for i in range(1, deep.num_layers + 1)]
+        ax.semilogy(range(1, deep.num_layers + 1), norms, "o-", label=label)
+    ax.set_title(f"{activation}, 8 hidden layers")
+    ax.set_xlabel("layer (1 = nearest the input)")
+axes[0].set_ylabel("norm of dW")
+axes[0].legend()
+fig.tight_layout()
+plt.show()
+""")
+    nb.md(r"""
+Read the three panels:
+
+* **sigmoid**: even with Xavier initialization the gradient shrinks by roughly a factor of 4 per
+  layer towards the input, so the first layers learn thousands of times more slowly than the last.
+  This is why deep networks were long thought untrainable, and why ReLU took over.
+* **tanh**: with Xavier the norms stay level; with std 0.01 they are tiny everywhere (the signal
+  itself died on the way forward); with std 1.0 the units saturate and the gradients grow
+  towards the input.
+* **ReLU**: with He initialization the norms are flat across depth. Std 0.01 kills the signal,
+  std 1.0 multiplies it by about $\sqrt{64/2} \approx 5.7$ per layer: the gradients explode into
+  the millions, and a single update would wreck the weights.
+
+## 5. Dead ReLUs
+
+A ReLU unit whose input is negative for *every* example outputs 0 everywhere and receives no
+gradient, so no update will ever revive it: the unit is dead. One large update is enough to push
+a unit's weights and bias there. Train the same network with a sensible learning rate and with one
+that is too large, then count the hidden units that never activate on the training set.
+""")
+    nb.code(r"""
+def dead_fraction_per_layer(model, X):
+    # The fraction of each hidden layer's units that output 0 for every example in X.
+    h, fractions = X, []
+    for i in range(1, model.num_layers):
+        z, _ = layers.affine_forward(h, model.params[f"W{i}"], model.params[f"b{i}"])
+        h, _ = layers.relu_forward(z)
+        fractions.append(float(np.mean(np.all(h == 0, axis=0))))
+    return fractions
+
+
+epochs = 4 if QUICK else 10
+for learning_rate in (0.05, 0.5):
+    relu_net = FullyConnectedNet(64, [100, 100], 10, layers=layers, seed=0)
+    Trainer(relu_net, "sgd_momentum", learning_rate=learning_rate, batch_size=50, epochs=epochs, progress=False).fit(
+        digits.X_train, digits.y_train)
+    dead = ", ".join(f"{fraction:.0%}" for fraction in dead_fraction_per_layer(relu_net, digits.X_train))
+    print(f"learning rate {learning_rate}: dead units per hidden layer {dead}; "
+          f"validation accuracy {relu_net.accuracy(digits.X_val, digits.y_val):.1%}")
+""")
+    nb.md(r"""
+With the large rate, most units die within the first epochs, and the accuracy collapses with
+them. Remedies: a smaller learning rate (or a warmup, notebook 4), careful initialization, and
+leaky ReLU, whose small negative slope keeps a trickle of gradient flowing to a unit that has been
+pushed to the negative side.
+
+## 6. Capacity vs regularization
+
+How big should the network be? A small network cannot represent a complicated boundary; a large
+one can represent the noise of its training set too. The lecture notes' advice: do **not** use the
+size of the network to control overfitting; use a large enough network and control it with
+regularization (the L2 penalty `reg` here, dropout in notebook 5), tuned on validation data.
+
+Below, a small and noisy spiral (30 points per arm) is fit by networks with 5, 50 and 300 hidden
+units, each with three penalty strengths; the title gives training / validation accuracy
+(validation on 900 fresh points from the same spiral).
+""")
+    nb.code(r"""
+X_small, y_small = make_spiral(30, 3, noise=0.7, seed=0)
+X_fresh, y_fresh = make_spiral(300, 3, noise=0.7, seed=1)
+grid = np.linspace(-1.3, 1.3, 150)
+xx, yy = np.meshgrid(grid, grid)
+plane = np.column_stack([xx.ravel(), yy.ravel()])
+
+epochs = 150 if QUICK else 500
+hidden_sizes, strengths = (5, 50, 300), (0.0, 1e-3, 1e-2)
+fig, axes = plt.subplots(len(hidden_sizes), len(strengths), figsize=(12, 12), sharex=True, sharey=True)
+for row, hidden in enumerate(hidden_sizes):
+    for column, reg in enumerate(strengths):
+        net = FullyConnectedNet(2, [hidden], 3, reg=reg, layers=layers, seed=0)
+        Trainer(net, "adam", learning_rate=1e-2, batch_size=30, epochs=epochs, progress=False).fit(X_small, y_small)
+        ax = axes[row, column]
+        ax.contourf(xx, yy, net.predict(plane).reshape(xx.shape), levels=[-0.5, 0.5, 1.5, 2.5], cmap="Pastel1")
+        ax.scatter(X_small[:, 0], X_small[:, 1], c=y_small, cmap="Set1", vmin=0, vmax=2, s=14, edgecolors="k", linewidths=0.4)
+        ax.set_title(f"{hidden} units, reg {reg:g}: "
+                     f"{net.accuracy(X_small, y_small):.0%} / {net.accuracy(X_fresh, y_fresh):.0%}", fontsize=10)
+fig.tight_layout()
+plt.show()
+""")
+    nb.md(r"""
+Without a penalty, the larger networks bend the boundary around individual noisy points
+(training accuracy above validation accuracy: overfitting). A moderate penalty smooths the
+boundary; too strong a penalty flattens it until it underfits, whatever the size. The 300-unit
+network with a well-chosen `reg` does at least as well as any smaller network: capacity is
+cheap, regularization is the knob. Which strength is "well chosen" is decided on validation data,
+never on the test set.
+
+**Next:** notebook 4 replaces Adam's magic with update rules you write yourself.
+""")
+    return nb
+
+
 def main() -> int:
     layers_notebook().write(ASSIGNMENT / "layers.ipynb")
     two_layer_net_notebook().write(ASSIGNMENT / "two_layer_net.ipynb")
+    deep_networks_notebook().write(ASSIGNMENT / "deep_networks.ipynb")
     return 0
 
 
