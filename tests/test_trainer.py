@@ -37,7 +37,8 @@ def test_best_parameters_by_validation_accuracy_are_restored(spiral):
     model = FullyConnectedNet(2, [20], 3, seed=0)
     trainer = Trainer(model, "sgd_momentum", learning_rate=0.2, batch_size=30, epochs=12, progress=False)
     history = trainer.fit(X, y, X_val, y_val)
-    assert trainer.best_epoch == int(np.argmax(history.val_accuracy)) + 1
+    ranking = [(accuracy, -loss) for accuracy, loss in zip(history.val_accuracy, history.val_loss)]
+    assert trainer.best_epoch == ranking.index(max(ranking)) + 1
     assert trainer.best_val_accuracy == max(history.val_accuracy)
     assert model.accuracy(X_val, y_val) == pytest.approx(trainer.best_val_accuracy)
     assert all(model.params[name] is trainer.best_params[name] for name in model.params)
@@ -85,8 +86,8 @@ def test_checkpoints_round_trip_and_training_resumes_identically(tmp_path, spira
                                           np.asarray(backend.get(restored.optimizer_state[name][key])
                                                      if hasattr(value, "shape") else restored.optimizer_state[name][key]))
     assert restored.history == trainer.history
-    assert (restored.step, restored.best_epoch, restored.best_val_accuracy) == (
-        trainer.step, trainer.best_epoch, trainer.best_val_accuracy)
+    assert (restored.step, restored.best_epoch, restored.best_val_accuracy, restored.best_val_loss) == (
+        trainer.step, trainer.best_epoch, trainer.best_val_accuracy, trainer.best_val_loss)
 
     # The shuffling generator is not part of a checkpoint: seed both alike to compare the runs.
     trainer.rng, restored.rng = type(trainer.rng)(9), type(trainer.rng)(9)
@@ -167,3 +168,30 @@ def test_progress_bar_writes_to_stderr_only_when_enabled(spiral, capsys):
 def test_history_is_plain_lists():
     history = History(train_loss=[1.0, 0.5])
     assert history.epochs == 2 and history.as_dict()["train_loss"] == [1.0, 0.5]
+
+
+@pytest.mark.gpu
+def test_training_runs_on_a_gpu_and_resumes_on_the_cpu(tmp_path):
+    import cupy
+
+    from backpropkit.data import load_digits
+
+    data = load_digits().to(cupy.zeros(1, dtype=cupy.float32))
+    model = FullyConnectedNet(64, [32], 10, like=data.X_train)
+    trainer = Trainer(model, "adam", learning_rate=1e-2, epochs=3, progress=False)
+    history = trainer.fit(*data.train, *data.val)
+    assert isinstance(model.params["W1"], cupy.ndarray) and model.params["W1"].dtype == cupy.float32
+    assert history.val_accuracy[-1] > 0.8
+    path = trainer.save(tmp_path / "gpu")
+    cpu_model = FullyConnectedNet(64, [32], 10, dtype=np.float32)
+    Trainer(cpu_model, "adam", learning_rate=1e-2, progress=False).load(path)
+    np.testing.assert_allclose(cpu_model.params["W1"], model.params["W1"].get())
+
+
+@pytest.mark.slow
+def test_the_main_job_trains_both_reference_networks(capsys):
+    from backpropkit.__main__ import main
+
+    assert main(["--epochs", "1", "--no-progress"]) == 0
+    report = capsys.readouterr().out
+    assert report.count("test accuracy") == 2 and "fully connected" in report and "convnet" in report

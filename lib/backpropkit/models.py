@@ -313,8 +313,8 @@ class Model:
         self._template = xp.zeros((0,), dtype=like.dtype, device=device_of(like))
         return self
 
-    @property
     def num_parameters(self) -> int:
+        """How many numbers the model learns (all weights and biases)."""
         return sum(math.prod(p.shape) for p in self.params.values())
 
     # --- shared machinery ---------------------------------------------------------------------
@@ -833,7 +833,7 @@ class Sequential(Model):
         for layer, shape in zip(self.model_layers, self.output_shapes):
             count = sum(math.prod(self.params[name].shape) for name in layer.param_names)
             lines.append(f"{repr(layer):<28}{str(('N', *shape)):<20}{count:>10}")
-        lines.append(f"total parameters: {self.num_parameters}")
+        lines.append(f"total parameters: {self.num_parameters()}")
         return "\n".join(lines)
 
     def _build_for(self, X: Any) -> None:

@@ -10,8 +10,8 @@ update rule of :mod:`backpropkit.optim`, one state dict per parameter::
 
 Each epoch visits every training example once in a fresh random order. After each epoch the
 trainer records the mean training loss, the accuracy on (a sample of) the training set and the
-validation loss and accuracy; the parameters with the best validation accuracy are put back in
-the model at the end (early stopping without stopping). Arrays stay where the data lives (NumPy or
+validation loss and accuracy; the parameters with the best validation accuracy (ties broken by the
+lower validation loss) are put back in the model at the end (early stopping without stopping). Arrays stay where the data lives (NumPy or
 CuPy); checkpoints are written from host copies.
 """
 
@@ -105,6 +105,7 @@ class Trainer:
         self.optimizer_state: dict[str, dict[str, Any]] = {name: {} for name in model.params}
         self.step = 0
         self.best_val_accuracy = -1.0
+        self.best_val_loss = math.inf
         self.best_epoch: int | None = None
         self.best_params: dict[str, Array] | None = None
 
@@ -176,8 +177,9 @@ class Trainer:
         val_loss, val_accuracy = self.model.evaluate(X_val, y_val)
         history.val_loss.append(val_loss)
         history.val_accuracy.append(val_accuracy)
-        if val_accuracy > self.best_val_accuracy:
-            self.best_val_accuracy, self.best_epoch = val_accuracy, history.epochs
+        # A small validation set gives many ties in accuracy; the lower validation loss breaks them.
+        if (val_accuracy, -val_loss) > (self.best_val_accuracy, -self.best_val_loss):
+            self.best_val_accuracy, self.best_val_loss, self.best_epoch = val_accuracy, val_loss, history.epochs
             self.best_params = dict(self.model.params)  # rules return new arrays, so no copy is needed
 
     def _postfix(self) -> dict[str, str]:
@@ -221,6 +223,7 @@ class Trainer:
             arrays[f"history/{key}"] = np.asarray(values, dtype=np.float64)
         arrays["meta/step"] = np.asarray(self.step)
         arrays["meta/best_val_accuracy"] = np.asarray(self.best_val_accuracy)
+        arrays["meta/best_val_loss"] = np.asarray(self.best_val_loss)
         arrays["meta/best_epoch"] = np.asarray(-1 if self.best_epoch is None else self.best_epoch)
         path.parent.mkdir(parents=True, exist_ok=True)
         np.savez(path, **arrays)
@@ -260,6 +263,7 @@ class Trainer:
                                   for f in fields(History)})
         self.step = int(content["meta/step"])
         self.best_val_accuracy = float(content["meta/best_val_accuracy"])
+        self.best_val_loss = float(content["meta/best_val_loss"])
         best_epoch = int(content["meta/best_epoch"])
         self.best_epoch = None if best_epoch < 0 else best_epoch
         return self
