@@ -8,10 +8,12 @@ timed alternately, repeat after repeat, so a burst of load on a shared machine h
 
     python benchmarks/bench_conv_pool.py              # the full suite
     python benchmarks/bench_conv_pool.py --repeats 5  # quicker, noisier
+    python benchmarks/bench_conv_pool.py --threads 1  # both sides on one thread
 
 PyTorch is only needed for the torch columns (``pip install torch``); without it they are
-skipped. Both sides get 2 threads: PyTorch through ``torch.set_num_threads(2)``, NumPy's BLAS
-through threadpoolctl (installed with scikit-learn). NumPy's element-wise copies run on one
+skipped. Both sides get the same number of threads (2 unless ``--threads`` says otherwise):
+PyTorch through ``torch.set_num_threads``, NumPy's BLAS through threadpoolctl (installed with
+scikit-learn). NumPy's element-wise copies run on one
 thread whatever the setting. On a machine busy with other work the absolute times are
 meaningless and the ratios noisy; the header prints the load average for that reason.
 """
@@ -44,8 +46,6 @@ except ImportError:
 try:
     import torch
     import torch.nn.functional as functional
-
-    torch.set_num_threads(2)
 except ImportError:
     torch = None
 
@@ -171,9 +171,12 @@ def report(title: str, shapes: list, make: Callable, repeats: int, with_naive: b
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=15, help="timed repeats per contender (median taken)")
+    parser.add_argument("--threads", type=int, default=2, help="threads for PyTorch and for NumPy's BLAS")
     args = parser.parse_args()
     if threadpool_limits is not None:
-        threadpool_limits(limits=2, user_api="blas")
+        threadpool_limits(limits=args.threads, user_api="blas")
+    if torch is not None:
+        torch.set_num_threads(args.threads)
     print(f"Load average before the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores.")
     if torch is None:
         print("PyTorch is not importable: skipping the torch columns (pip install torch to get them).")

@@ -2,11 +2,10 @@
 
 For a window offset ``(di, dj)``, the strided slice ``x[:, :, di::stride, dj::stride]`` (cut to
 H_out x W_out) holds, for every output pixel at once, the input that sits at that offset of its
-window. The forward pass keeps a running maximum over the ``pool_height * pool_width`` slices
-and remembers which offset won each window; the backward pass sends ``dout`` to the winning
-offset of each window. Offsets are visited in row-major order and only a strictly larger value
-replaces the running maximum, so a tie goes to the first maximum in row-major order, the same
-rule as ``max_pool_backward_naive``.
+window. The forward pass takes the element-wise maximum over the ``pool_height * pool_width``
+slices and records which offset holds each window's maximum, the first one in row-major order
+when several tie (the rule of ``max_pool_backward_naive``); the backward pass sends ``dout`` to
+that offset of each window.
 
 The same code serves windows that tile the input (pool size equal to the stride), windows that
 overlap (stride smaller than the window) and windows with gaps between them. Reshaping the input
@@ -36,14 +35,22 @@ def max_pool_forward_fast(
     check_array(x, "x", ndim=4)
     out_height, out_width = pool_output_shape(tuple(x.shape), pool_height, pool_width, stride)
     xp = namespace(x)
-    out = xp.asarray(x[offset_slice(0, 0, out_height, out_width, stride)], copy=True)
+    # windows[offset]: the input at that row-major offset of every window, shaped like out.
+    windows = [
+        x[offset_slice(row, col, out_height, out_width, stride)]
+        for row in range(pool_height)
+        for col in range(pool_width)
+    ]
+    out = windows[0]
+    for candidate in windows[1:]:
+        out = xp.maximum(out, candidate)
+    if len(windows) == 1:  # 1x1 windows: return a copy, never a view of x
+        out = xp.asarray(out, copy=True)
+    # Walk the offsets from last to first, marking each window whose value there equals its
+    # maximum: the first maximum in row-major order is marked last, so it is the one kept.
     winner = xp.zeros(tuple(out.shape), dtype=xp.int32, device=device_of(x))
-    for offset in range(1, pool_height * pool_width):
-        row, col = divmod(offset, pool_width)
-        candidate = x[offset_slice(row, col, out_height, out_width, stride)]
-        larger = candidate > out
-        out = xp.where(larger, candidate, out)
-        winner = xp.where(larger, offset, winner)
+    for offset in range(len(windows) - 1, -1, -1):
+        winner = xp.where(windows[offset] == out, offset, winner)
     return out, (winner, tuple(x.shape), pool_height, pool_width, stride)
 
 
