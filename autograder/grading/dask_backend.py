@@ -19,7 +19,7 @@ def grade_on_cluster(jobs: list[SubmissionJob], scheduler: str) -> Iterator[tupl
     """Yield (job, result) as each submission finishes on the cluster at ``scheduler``."""
     from distributed import Client, as_completed
 
-    with Client(scheduler, set_as_default=False) as client:
+    with Client(scheduler) as client:
         futures = {client.submit(grade_submission, job, pure=False, retries=1): job for job in jobs}
         for future in as_completed(futures):
             job = futures[future]

@@ -119,8 +119,7 @@ def heatmap_png(heatmap: dict) -> str:
     shown = np.log10(np.clip(grid, 1e-16, None))
     height, width = grid.shape
     figure, axis = plt.subplots(figsize=(min(8, 1.5 + 0.4 * width), min(6, 1.2 + 0.4 * height)), dpi=90)
-    cmap = plt.get_cmap("magma_r").copy()
-    cmap.set_bad("#cccccc")
+    cmap = plt.get_cmap("magma_r").with_extremes(bad="#cccccc")
     image = axis.imshow(np.ma.masked_invalid(shown), cmap=cmap, vmin=-12, vmax=0, aspect="auto", interpolation="nearest")
     figure.colorbar(image, ax=axis, label="log10 relative error")
     if np.isfinite(grid).any():

@@ -18,11 +18,14 @@ import logging
 import os
 import shutil
 import sys
+import warnings
 from datetime import datetime, timezone
 from pathlib import Path
 
 import nbformat
+from nbformat.validator import normalize
 from nbgrader.api import Gradebook, MissingEntry
+from sqlalchemy.exc import SAWarning
 from nbgrader.preprocessors import (
     ClearOutput,
     ClearSolutions,
@@ -84,6 +87,12 @@ class GradebookWriter:
 
     def write(self, job: SubmissionJob, result: SubmissionResult) -> None:
         """Record ``result`` in the gradebook and on disk; ``grading.json`` is written last."""
+        with warnings.catch_warnings():
+            # nbgrader's own submission code trips SQLAlchemy's autoflush warning (harmless)
+            warnings.simplefilter("ignore", SAWarning)
+            self._write(job, result)
+
+    def _write(self, job: SubmissionJob, result: SubmissionResult) -> None:
         self.register_assignment(job.assignment)
         with Gradebook(self.workspace.db_url, self.workspace.course_id) as gradebook:
             gradebook.update_or_create_student(job.student)
@@ -149,7 +158,9 @@ class GradebookWriter:
 def _as_notebook(submitted: dict) -> nbformat.NotebookNode:
     """The submission as an nbformat 4 notebook with string sources, however it was saved."""
     try:
-        return nbformat.reads(json.dumps(submitted), as_version=4)
+        notebook = nbformat.reads(json.dumps(submitted), as_version=4)
+        _, normalized = normalize(notebook)  # adds the cell ids older front ends leave out
+        return nbformat.from_dict(normalized)
     except Exception:  # not valid nbformat: keep the cells that look like cells
         kept = []
         for cell in submitted.get("cells", []):
