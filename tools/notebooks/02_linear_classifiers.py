@@ -513,14 +513,16 @@ plt.show()
 ## 11. The learned templates
 
 Each column of $W$ has one weight per pixel, so it can be shown as an 8x8 image: the template
-that class's score matches the input against. Warm colours are pixels whose ink raises the
+that class's score matches the input against (the cell trains a fresh softmax classifier, so it
+runs on its own). Warm colours are pixels whose ink raises the
 score, cold ones lower it.
 """)
     nb.code(r"""
+W_templates, _, _ = train_linear_classifier(softmax_loss, learning_rate=0.1, reg=1e-3, epochs=epochs)
 fig, axes = plt.subplots(1, 10, figsize=(12, 1.6))
-limit = np.abs(W_softmax).max()
+limit = np.abs(W_templates).max()
 for digit, ax in enumerate(axes):
-    ax.imshow(W_softmax[:, digit].reshape(8, 8), cmap="coolwarm", vmin=-limit, vmax=limit)
+    ax.imshow(W_templates[:, digit].reshape(8, 8), cmap="coolwarm", vmin=-limit, vmax=limit)
     ax.set_title(str(digit))
     ax.axis("off")
 plt.show()
