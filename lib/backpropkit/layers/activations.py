@@ -8,6 +8,8 @@ Every backward returns ``dx``, the upstream gradient times the local derivative.
 
 from __future__ import annotations
 
+from numbers import Real
+
 from ..backend import Array, check_array, namespace
 from ._checks import check_upstream
 
@@ -45,7 +47,7 @@ def leaky_relu_forward(x: Array, alpha: float = 0.01) -> tuple[Array, tuple]:
     Shapes: x (any) -> out (same shape). Cache: (x, alpha).
     """
     check_array(x, "x")
-    if not isinstance(alpha, (int, float)) or not 0 <= alpha < 1:
+    if isinstance(alpha, bool) or not isinstance(alpha, Real) or not 0 <= alpha < 1:
         raise ValueError(f"alpha must be a number in [0, 1), got {alpha!r}")
     xp = namespace(x)
     ### BEGIN SOLUTION

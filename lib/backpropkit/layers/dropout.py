@@ -8,6 +8,8 @@ gives the same expected activations but puts the bookkeeping in the wrong place.
 
 from __future__ import annotations
 
+from numbers import Real
+
 from ..backend import Array, RandomState, as_random_state, check_array, namespace
 from ._checks import check_upstream
 
@@ -28,7 +30,7 @@ def dropout_forward(
     Cache: the mask (same shape as x, holding 0 or ``1 / keep_prob``), or None in test mode.
     """
     check_array(x, "x")
-    if isinstance(keep_prob, bool) or not isinstance(keep_prob, (int, float)) or not 0 < keep_prob <= 1:
+    if isinstance(keep_prob, bool) or not isinstance(keep_prob, Real) or not 0 < keep_prob <= 1:
         raise ValueError(f"keep_prob must be a probability in (0, 1], got {keep_prob!r}")
     xp = namespace(x)
     random = as_random_state(rng)
