@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 
-from nbcells import REPOSITORY, Notebook, library_source
+from nbcells import EARLIER_ANSWERS, REPOSITORY, Notebook, library_source
 
 from backpropkit.layers import batchnorm, dropout
 
@@ -165,26 +165,292 @@ the units survive, the mean is preserved, backward uses the forward pass's mask,
 the identity.
 """)
     nb.locked("dropout_public", r"""
-from autograder.checks import check_dropout
+from autograder.checks import check_dropout_backward, check_dropout_forward
 
-check_dropout(dropout_forward, dropout_backward, shape=(50, 40), keep_prob=0.5, seed=0)
+check_dropout_forward(dropout_forward, shape=(50, 40), keep_prob=0.5, seed=0)
+check_dropout_backward(dropout_forward, dropout_backward, shape=(20, 30), keep_prob=0.5, seed=0)
 """)
     nb.test("dropout_forward_hidden", 2, r"""
-from autograder.checks import check_dropout
+from autograder.checks import check_dropout_forward
 
 ### BEGIN HIDDEN TESTS
-check_dropout(dropout_forward, dropout_backward, shape=(64, 3, 8, 8), keep_prob=0.8, seed=21)
-check_dropout(dropout_forward, dropout_backward, shape=(300, 20), keep_prob=0.25, seed=22)
+check_dropout_forward(dropout_forward, shape=(64, 3, 8, 8), keep_prob=0.8, seed=21)
+check_dropout_forward(dropout_forward, shape=(300, 20), keep_prob=0.25, seed=22)
+check_dropout_forward(dropout_forward, shape=(10, 10), keep_prob=1.0, seed=23)
 ### END HIDDEN TESTS
 """)
     nb.test("dropout_backward_hidden", 2, r"""
-from autograder.checks import check_backward
+from autograder.checks import check_dropout_backward
 
 ### BEGIN HIDDEN TESTS
-check_backward(dropout_forward, dropout_backward, inputs={"x": (6, 5)}, params={"keep_prob": 0.7, "train": True, "rng": 5}, seed=23, name="dropout")
-check_backward(dropout_forward, dropout_backward, inputs={"x": (4, 9)}, params={"keep_prob": 0.6, "train": False}, seed=24, name="dropout (test mode)")
+check_dropout_backward(dropout_forward, dropout_backward, shape=(6, 5, 4), keep_prob=0.7, seed=24)
+check_dropout_backward(dropout_forward, dropout_backward, shape=(40, 9), keep_prob=0.3, seed=25)
 ### END HIDDEN TESTS
 """)
+    nb.md(r"""
+    ### What a layer sees through dropout
+
+    One digit, as the first layer of a network would see it on five different minibatches with
+    `keep_prob=0.5`, and at test time. The kept pixels are doubled, so the total brightness stays
+    about the same on average.
+    """)
+    nb.code(r"""
+from backpropkit.data import load_digits
+
+digits = load_digits(flatten=False, seed=0)
+image = digits.X_train[0, 0] - digits.X_train[0, 0].min()  # shift so that dropped pixels (0) are the darkest
+
+fig, axes = plt.subplots(1, 6, figsize=(11, 2.3))
+for seed, ax in enumerate(axes[:5]):
+    seen, _ = dropout_forward(image, 0.5, rng=seed)
+    ax.imshow(seen, cmap="gray", vmin=0, vmax=2 * image.max())
+    ax.set_title(f"minibatch {seed + 1}")
+test_view, _ = dropout_forward(image, 0.5, train=False)
+axes[5].imshow(test_view, cmap="gray", vmin=0, vmax=2 * image.max())
+axes[5].set_title("test time")
+for ax in axes:
+    ax.set_xticks([]); ax.set_yticks([])
+plt.show()
+""")
+    nb.md(r"""
+    ### Inverted scaling and halved weights give the same expected input
+
+    Below, a layer with weights $W$ follows dropout with $p = \tfrac12$. Averaged over many masks,
+    inverted dropout feeds the next layer $Wx$, the input it gets at test time unchanged. The
+    original recipe feeds it $pWx$ during training, which is what $(pW)x$, the halved weights,
+    give at test time.
+    """)
+    nb.code(r"""
+rng = np.random.default_rng(0)
+x = rng.standard_normal(6)
+W = rng.standard_normal((3, 6))
+keep_prob, draws = 0.5, 20000
+inverted = np.mean([W @ dropout_forward(x, keep_prob, rng=seed)[0] for seed in range(draws)], axis=0)
+original = np.mean([W @ (x * (rng.uniform(size=6) < keep_prob)) for _ in range(draws)], axis=0)
+print("inverted dropout, mean over masks:", np.round(inverted, 2), "  test time W x:      ", np.round(W @ x, 2))
+print("original recipe, mean over masks: ", np.round(original, 2), "  test time (p W) x:  ", np.round(keep_prob * W @ x, 2))
+""")
+    nb.md(r"""
+    ## 3. A network built from your functions
+
+    The experiments below train fully connected networks whose every piece is code you wrote: the
+    affine and ReLU layers of `03_backprop/layers.ipynb`, the softmax loss of
+    `02_linear_classifiers/linear_classifiers.ipynb`, SGD with momentum from
+    `04_optimization/update_rules.ipynb`, and the dropout and weight decay above. The next cell
+    collects your answers from those notebooks (it runs their import cell and their answer cells,
+    nothing else). A function it cannot find comes from the library instead; the table says which
+    is which. Functions you have not written yet raise `NotImplementedError` naming the notebook
+    that asks for them.
+    """)
+    nb.locked("your_network", EARLIER_ANSWERS + r"""
+
+from backpropkit.models import FullyConnectedNet, LayerSet
+from backpropkit.optim import sgd_momentum
+from backpropkit.trainer import Trainer
+
+yours = {}
+for notebook in ["../02_linear_classifiers/linear_classifiers.ipynb", "../03_backprop/layers.ipynb", "../04_optimization/update_rules.ipynb"]:
+    yours.update(answers_from(notebook))
+yours.update(dropout_forward=dropout_forward, dropout_backward=dropout_backward)
+layers = LayerSet.from_namespace(yours, fallback=LayerSet.reference())
+update_rule = yours.get("sgd_momentum", sgd_momentum)
+
+for role in ["affine_forward", "affine_backward", "relu_forward", "relu_backward", "softmax_loss", "dropout_forward", "dropout_backward"]:
+    print(f"{role:<18} {'yours' if getattr(layers, role) is yours.get(role) else 'library'}")
+print(f"{'sgd_momentum':<18} {'yours' if update_rule is yours.get('sgd_momentum') else 'library'}")
+""")
+    nb.md(r"""
+    Weight decay enters through the update rule: `with_weight_decay` wraps any rule so that it sees
+    `weight_decay(w, dw, reg)` instead of `dw`, for the weight matrices only (biases are the
+    one-dimensional parameters, and they are left alone).
+    """)
+    nb.code(r"""
+def with_weight_decay(rule, reg):
+    def decayed_rule(w, dw, state, **hyperparameters):
+        if w.ndim > 1:
+            dw = weight_decay(w, dw, reg)
+        return rule(w, dw, state, **hyperparameters)
+
+    return decayed_rule
+""")
+    nb.md(r"""
+    ## 4. Overfitting a small training set, and recovering
+
+    Overfitting is easiest to *see* in two dimensions. Below, 80 training points of two noisy
+    interleaved half-moons: the noise puts some points deep inside the other class's region, and no
+    sensible boundary should chase them. A network with two hidden layers of 200 units (over 40,000
+    weights for 80 points) is free to chase them all. A separate validation set of 1,000 points from
+    the same distribution measures how well each network generalizes.
+
+    Four versions are trained from the same initial weights: plain, with weight decay, with dropout
+    (`keep_prob=0.5` after each hidden layer), and with both. The loop calls `fit` for one epoch at
+    a time and measures the validation set itself, so that every network keeps its *last*
+    weights (section 5 comes back to that choice).
+    """)
+    nb.code(r"""
+from backpropkit.data import make_moons
+
+X_train, y_train = make_moons(80, noise=0.35, seed=0)
+X_val, y_val = make_moons(1000, noise=0.35, seed=1)
+
+epochs = 100 if QUICK else 400
+settings = {"plain": (1.0, 0.0), "weight decay": (1.0, 0.003), "dropout": (0.5, 0.0), "both": (0.5, 0.001)}
+runs = {}
+for name, (keep_prob, reg) in settings.items():
+    model = FullyConnectedNet(2, [200, 200], 2, keep_prob=keep_prob, seed=0, layers=layers)
+    rule = with_weight_decay(update_rule, reg) if reg else update_rule
+    trainer = Trainer(model, rule, learning_rate=0.02, hyperparameters={"momentum": 0.9}, batch_size=20, epochs=1, seed=0, progress=False)
+    curves = {"train_loss": [], "val_loss": [], "val_accuracy": []}
+    for epoch in range(epochs):
+        trainer.fit(X_train, y_train)
+        curves["train_loss"].append(model.evaluate(X_train, y_train)[0])
+        val_loss, val_accuracy = model.evaluate(X_val, y_val)
+        curves["val_loss"].append(val_loss)
+        curves["val_accuracy"].append(val_accuracy)
+    runs[name] = (model, curves)
+    best = int(np.argmax(curves["val_accuracy"]))
+    print(f"{name:<13} training accuracy {model.accuracy(X_train, y_train):.3f}   validation accuracy: last {curves['val_accuracy'][-1]:.3f}, "
+          f"best {curves['val_accuracy'][best]:.3f} (epoch {best + 1})")
+""")
+    nb.code(r"""
+grid_x, grid_y = np.meshgrid(np.linspace(-1.8, 2.8, 200), np.linspace(-1.5, 2.0, 200))
+grid = np.stack([grid_x.ravel(), grid_y.ravel()], axis=1)
+fig, axes = plt.subplots(1, 4, figsize=(16, 3.8), sharey=True)
+for ax, (name, (model, curves)) in zip(axes, runs.items()):
+    probability = model.probabilities(grid)[:, 1].reshape(grid_x.shape)
+    ax.contourf(grid_x, grid_y, probability, levels=np.linspace(0, 1, 11), cmap="RdBu", alpha=0.7)
+    ax.contour(grid_x, grid_y, probability, levels=[0.5], colors="k", linewidths=1)
+    ax.scatter(X_train[:, 0], X_train[:, 1], c=y_train, cmap="RdBu", edgecolors="k", s=25)
+    ax.set_title(f"{name}: validation {curves['val_accuracy'][-1]:.1%}")
+fig.suptitle("After the last epoch: predicted probability of the blue class, boundary in black")
+plt.show()
+
+fig, ax = plt.subplots(figsize=(7, 3.8))
+for name, (model, curves) in runs.items():
+    line, = ax.plot(curves["val_loss"], label=f"{name}")
+    ax.plot(curves["train_loss"], ":", color=line.get_color())
+ax.set_yscale("log")
+ax.set_xlabel("epoch"); ax.set_ylabel("loss")
+ax.set_title("Validation loss (solid) and training loss (dotted)")
+ax.legend()
+plt.show()
+""")
+    nb.md(r"""
+    The plain network draws islands around the noisy points: it classifies its training set
+    (nearly) perfectly, and pays for it on new points. Its training loss keeps falling while its
+    validation loss bottoms out early and then climbs steeply: the network grows ever more
+    confident, also where it is wrong. Weight decay and dropout give smoother boundaries, a
+    validation loss that stays low, and a few points more validation accuracy. Try other values of
+    `reg` and `keep_prob`: too much of either and the boundary gets too simple to follow the moons
+    (underfitting).
+
+    Weight decay works by keeping the weights small. The weights of the second layer, plain and with
+    weight decay:
+    """)
+    nb.code(r"""
+fig, ax = plt.subplots(figsize=(5, 3))
+for name in ["plain", "weight decay"]:
+    ax.hist(np.ravel(runs[name][0].params["W2"]), bins=80, histtype="step", label=name)
+ax.set_yscale("log")
+ax.set_xlabel("weight value in W2"); ax.set_ylabel("count"); ax.legend()
+ax.set_title("Second-layer weights after training")
+plt.show()
+""")
+    nb.md(r"""
+    ## 5. Early stopping
+
+    The validation curves of the plain network suggest a third remedy that costs nothing: stop when
+    the validation accuracy stops improving or, simpler and just as good, keep training and
+    remember the weights of the best epoch. The library's trainer does the second whenever it is
+    given a validation set: after `fit`, the model holds the parameters of the epoch with the
+    highest validation accuracy.
+
+    The number of epochs has then been chosen on the validation set, like the weight-decay
+    strength; so the validation accuracy of the kept epoch is an optimistic estimate. That is why a
+    third set, the test set, stays untouched until the very end.
+    """)
+    nb.code(r"""
+X_test, y_test = make_moons(1000, noise=0.35, seed=2)
+model = FullyConnectedNet(2, [200, 200], 2, seed=0, layers=layers)
+trainer = Trainer(model, update_rule, learning_rate=0.02, hyperparameters={"momentum": 0.9}, batch_size=20, epochs=epochs, seed=0, progress=False)
+history = trainer.fit(X_train, y_train, X_val, y_val)
+
+fig, (loss_ax, accuracy_ax) = plt.subplots(1, 2, figsize=(11, 3.5))
+loss_ax.plot(history.val_loss, label="validation"); loss_ax.plot(history.train_loss, label="training")
+accuracy_ax.plot(history.val_accuracy, label="validation"); accuracy_ax.plot(history.train_accuracy, label="training")
+for ax, label in [(loss_ax, "loss"), (accuracy_ax, "accuracy")]:
+    ax.axvline(trainer.best_epoch - 1, color="gray", linestyle="--", label=f"kept: epoch {trainer.best_epoch}")
+    ax.set_xlabel("epoch"); ax.set_ylabel(label); ax.legend()
+loss_ax.set_yscale("log")
+fig.suptitle("Plain network: the epoch the trainer keeps")
+plt.show()
+print(f"kept epoch {trainer.best_epoch} of {epochs}: validation accuracy {trainer.best_val_accuracy:.3f} "
+      f"(last epoch {history.val_accuracy[-1]:.3f}); test accuracy of the kept weights {model.accuracy(X_test, y_test):.3f}")
+""")
+    nb.md(r"""
+    ## 6. Many networks voting, and what dropout imitates
+
+    Train several networks and let them vote: an example is misclassified only when most of them get
+    it wrong, so their individual mistakes partly cancel. The members must differ for this to help.
+    Random initial weights and a random order of minibatches make them differ a little; training
+    each on its own resample of the training set (drawn with replacement, so some points appear
+    twice and others not at all: *bagging*) makes them differ more.
+    """)
+    nb.code(r"""
+members = 3 if QUICK else 7
+resample = np.random.default_rng(0)
+votes = np.zeros((X_val.shape[0], 2), dtype=int)
+member_accuracies, member_models = [], []
+for seed in range(members):
+    chosen = resample.integers(0, X_train.shape[0], X_train.shape[0])
+    model = FullyConnectedNet(2, [50], 2, seed=seed, layers=layers)
+    Trainer(model, update_rule, learning_rate=0.02, hyperparameters={"momentum": 0.9}, batch_size=20,
+            epochs=epochs // 2, seed=seed, progress=False).fit(X_train[chosen], y_train[chosen])
+    predictions = model.predict(X_val)
+    votes[np.arange(X_val.shape[0]), predictions] += 1
+    member_accuracies.append(float(np.mean(predictions == y_val)))
+    member_models.append(model)
+vote_accuracy = float(np.mean(np.argmax(votes, axis=1) == y_val))
+print("members:", " ".join(f"{a:.3f}" for a in member_accuracies))
+print(f"average member {np.mean(member_accuracies):.3f}, best member {max(member_accuracies):.3f}, majority vote {vote_accuracy:.3f}")
+
+fig, ax = plt.subplots(figsize=(6, 4))
+vote_share = np.zeros(grid_x.shape)
+for model in member_models:
+    ax.contour(grid_x, grid_y, model.probabilities(grid)[:, 1].reshape(grid_x.shape), levels=[0.5], colors="gray", linewidths=0.8)
+    vote_share += model.predict(grid).reshape(grid_x.shape) / members
+ax.contour(grid_x, grid_y, vote_share, levels=[0.5], colors="k", linewidths=2.5)
+ax.scatter(X_train[:, 0], X_train[:, 1], c=y_train, cmap="RdBu", edgecolors="k", s=25)
+ax.set_title("Members' boundaries (gray) and the majority vote (black)")
+plt.show()
+""")
+    nb.md(r"""
+    The vote is better than the average member. It need not beat the luckiest member, but which
+    member is the luckiest is only known after looking at the validation set, and picking it there
+    would make its score optimistic; the vote needs no such choice. Its boundary is also smoother
+    than most of its members': where they disagree, the majority wins.
+
+    Dropout gets much of this benefit from a single network. Every minibatch trains a different
+    *thinned* network (the units that survived its mask), and all these thinned networks share one
+    set of weights: with $n$ units that could be dropped there are $2^n$ of them. At test time,
+    running the full network with the expected activations (which inverted dropout arranges)
+    approximates averaging the predictions of that whole ensemble, at the cost of one forward pass.
+    The sharing is what makes it cheap, and it also pushes every unit to be useful on its own,
+    whatever subset of its neighbours survives.
+
+    **Summary.**
+
+    | remedy | what it changes | cost |
+    |---|---|---|
+    | weight decay | adds $\lambda W$ to each weight gradient; weights stay small | one hyperparameter $\lambda$ |
+    | dropout | trains random thinned networks with shared weights | slower convergence, one hyperparameter $p$ |
+    | early stopping | keeps the epoch with the best validation accuracy | none |
+    | ensemble | averages several independently trained networks | $k$ times the training and prediction |
+
+    More data is the best regularizer of all; data augmentation (shifted, rotated, rescaled copies of
+    the training images) and pooling, which builds tolerance to small shifts into the network
+    (notebook 6), are ways of getting some of its effect.
+    """)
     return nb
 
 

@@ -123,7 +123,6 @@ check_conv_forward(conv_forward_naive, x_shape=(2, 3, 4, 4), w_shape=(2, 3, 4, 4
     """)
     nb.code(r"""
 from backpropkit.data import load_digits
-from backpropkit.plots import image_grid
 
 digits = load_digits(flatten=False, seed=0)
 images = digits.X_train[:4]  # (4, 1, 8, 8)
@@ -176,17 +175,17 @@ plt.show()
     and compares `dx`, `dw` and `db` with centered differences of your forward pass.
     """)
     nb.locked("conv_backward_public", r"""
-from autograder.checks import check_backward
+from autograder.checks import check_conv_backward
 
-check_backward(conv_forward_naive, conv_backward_naive, inputs={"x": (2, 3, 5, 5), "w": (4, 3, 3, 3), "b": (4,)}, params={"stride": 1, "pad": 1}, seed=0, name="conv")
+check_conv_backward(conv_forward_naive, conv_backward_naive, x_shape=(2, 3, 5, 5), w_shape=(4, 3, 3, 3), stride=1, pad=1, seed=0)
 """)
     nb.test("conv_backward_hidden", 4, r"""
-from autograder.checks import check_backward
+from autograder.checks import check_conv_backward
 
 ### BEGIN HIDDEN TESTS
-check_backward(conv_forward_naive, conv_backward_naive, inputs={"x": (2, 2, 7, 5), "w": (3, 2, 3, 3), "b": (3,)}, params={"stride": 2, "pad": 1}, seed=41, name="conv stride 2")
-check_backward(conv_forward_naive, conv_backward_naive, inputs={"x": (1, 3, 4, 6), "w": (2, 3, 2, 4), "b": (2,)}, params={"stride": 1, "pad": 0}, seed=42, name="conv no padding")
-check_backward(conv_forward_naive, conv_backward_naive, inputs={"x": (2, 1, 3, 3), "w": (2, 1, 3, 3), "b": (2,)}, params={"stride": 1, "pad": 2}, seed=43, name="conv pad 2")
+check_conv_backward(conv_forward_naive, conv_backward_naive, x_shape=(2, 2, 7, 5), w_shape=(3, 2, 3, 3), stride=2, pad=1, seed=41)
+check_conv_backward(conv_forward_naive, conv_backward_naive, x_shape=(1, 3, 4, 6), w_shape=(2, 3, 2, 4), stride=1, pad=0, seed=42)
+check_conv_backward(conv_forward_naive, conv_backward_naive, x_shape=(2, 1, 3, 3), w_shape=(2, 1, 3, 3), stride=1, pad=2, seed=43)
 ### END HIDDEN TESTS
 """)
     nb.md(r"""
@@ -282,11 +281,11 @@ plt.show()
     nb.answer("max_pool_forward_naive", library_source(pool.max_pool_forward_naive))
     nb.answer("max_pool_backward_naive", library_source(pool.max_pool_backward_naive))
     nb.locked("pool_public", r"""
-from autograder.checks import check_backward, check_pool_forward, check_pool_ties
+from autograder.checks import check_pool_backward, check_pool_forward, check_pool_ties
 
 check_pool_forward(max_pool_forward_naive, x_shape=(2, 3, 4, 4), pool_height=2, pool_width=2, stride=2, seed=0)
-check_backward(max_pool_forward_naive, max_pool_backward_naive, inputs={"x": (2, 3, 4, 4)}, params={"pool_height": 2, "pool_width": 2, "stride": 2}, seed=0, name="max pool")
-check_pool_ties(max_pool_forward_naive, max_pool_backward_naive, x_shape=(1, 1, 4, 4), pool_height=2, pool_width=2, stride=2)
+check_pool_backward(max_pool_forward_naive, max_pool_backward_naive, x_shape=(2, 3, 4, 4), pool_height=2, pool_width=2, stride=2, seed=0)
+check_pool_ties(max_pool_forward_naive, max_pool_backward_naive, pool_height=2, pool_width=2, stride=2)
 """)
     nb.test("pool_forward_hidden", 2, r"""
 from autograder.checks import check_pool_forward
@@ -297,13 +296,13 @@ check_pool_forward(max_pool_forward_naive, x_shape=(1, 4, 9, 9), pool_height=3, 
 ### END HIDDEN TESTS
 """)
     nb.test("pool_backward_hidden", 3, r"""
-from autograder.checks import check_backward, check_pool_ties
+from autograder.checks import check_pool_backward, check_pool_ties
 
 ### BEGIN HIDDEN TESTS
-check_backward(max_pool_forward_naive, max_pool_backward_naive, inputs={"x": (2, 2, 5, 7)}, params={"pool_height": 3, "pool_width": 3, "stride": 2}, seed=53, name="max pool, overlapping windows")
-check_backward(max_pool_forward_naive, max_pool_backward_naive, inputs={"x": (3, 1, 6, 4)}, params={"pool_height": 2, "pool_width": 2, "stride": 2}, seed=54, name="max pool, tiling windows")
-check_pool_ties(max_pool_forward_naive, max_pool_backward_naive, x_shape=(2, 3, 6, 6), pool_height=3, pool_width=3, stride=3)
-check_pool_ties(max_pool_forward_naive, max_pool_backward_naive, x_shape=(1, 2, 5, 5), pool_height=3, pool_width=3, stride=1)
+check_pool_backward(max_pool_forward_naive, max_pool_backward_naive, x_shape=(2, 2, 5, 7), pool_height=3, pool_width=3, stride=2, seed=53)
+check_pool_backward(max_pool_forward_naive, max_pool_backward_naive, x_shape=(3, 1, 6, 4), pool_height=2, pool_width=2, stride=2, seed=54)
+check_pool_ties(max_pool_forward_naive, max_pool_backward_naive, pool_height=3, pool_width=3, stride=3)
+check_pool_ties(max_pool_forward_naive, max_pool_backward_naive, pool_height=3, pool_width=2, stride=1)
 ### END HIDDEN TESTS
 """)
     nb.md(r"""

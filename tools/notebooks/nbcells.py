@@ -71,3 +71,29 @@ class Notebook:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(nbformat.writes(nb) + "\n")
         print(f"wrote {path.relative_to(REPOSITORY)}")
+
+
+# A notebook cell that gathers the functions a student wrote in earlier notebooks, so that the
+# networks trained later run on the student's own code. Answer cells are plain ``def``s that
+# rely only on the notebook's first code cell (its imports), so running those two is enough.
+EARLIER_ANSWERS = r'''
+import json
+from pathlib import Path
+
+from IPython.core.inputtransformer2 import TransformerManager
+
+
+def answers_from(notebook_path):
+    # Run another notebook's first code cell (its imports) and its answer cells in a fresh
+    # namespace; return the functions the answer cells define, by name.
+    path = Path(notebook_path)
+    if not path.exists():
+        print(f"{notebook_path}: not found, so the library's version of its functions is used")
+        return {}
+    cells = [cell for cell in json.loads(path.read_text())["cells"] if cell["cell_type"] == "code"]
+    answer_cells = [cell for cell in cells if cell["metadata"].get("nbgrader", {}).get("solution")]
+    scope = {"__name__": "answers"}
+    for cell in cells[:1] + answer_cells:
+        exec(TransformerManager().transform_cell("".join(cell["source"])), scope)
+    return {name: value for name, value in scope.items() if callable(value) and getattr(value, "__module__", "") == "answers"}
+'''
