@@ -549,16 +549,10 @@ def probabilities(params, X):
     _, cache = two_layer_net_forward(X, np.zeros((len(X), params["b2"].shape[0])), **params, reg=0.0)
     return cache[3]
 
-
-ring_params, ring_costs = train_two_layer_net(
-    X_rings, Y_rings, hidden=10, steps=1500 if QUICK else 3000, learning_rate=2.0, reg=1e-3
-)
-ring_accuracy = np.mean((probabilities(ring_params, X_rings)[:, 0] > 0.5) == y_rings)
-print(f"cost {ring_costs[0]:.3f} -> {ring_costs[-1]:.3f}; training accuracy {ring_accuracy:.1%}")
 """)
     nb.md(r"""
-Now the picture: the background colour is the network's probability of class 1 at every point
-of the plane, with the decision boundary ($\hat y = 0.5$) in black. Beside it, the best *linear*
+The next cell trains it and draws the result: the background colour is the network's
+probability of class 1 at every point of the plane, with the decision boundary ($\hat y = 0.5$) in black. Beside it, the best *linear*
 classifier (scikit-learn's logistic regression: the same cross-entropy with no hidden layer).
 """)
     nb.code(r"""
@@ -576,6 +570,11 @@ def draw_probability_map(probability_of_class_1, X, y, ax, title):
     ax.set_aspect("equal")
 
 
+ring_params, ring_costs = train_two_layer_net(
+    X_rings, Y_rings, hidden=10, steps=1500 if QUICK else 3000, learning_rate=2.0, reg=1e-3
+)
+ring_accuracy = np.mean((probabilities(ring_params, X_rings)[:, 0] > 0.5) == y_rings)
+print(f"cost {ring_costs[0]:.3f} -> {ring_costs[-1]:.3f}; training accuracy {ring_accuracy:.1%}")
 linear = LogisticRegression().fit(X_rings, y_rings)
 fig, axes = plt.subplots(1, 3, figsize=(15, 4.5))
 draw_probability_map(lambda P: linear.predict_proba(P)[:, 1], X_rings, y_rings, axes[0],

@@ -94,6 +94,9 @@ import os
 import matplotlib.pyplot as plt
 import numpy as np
 
+from IPython.display import display
+
+from backpropkit import plots
 from backpropkit.backend import Array, namespace
 from backpropkit.optim import _check_step_inputs, _state_array, _with_weight_decay
 
@@ -364,30 +367,13 @@ for surface_name, race in races.items():
     for rule_name, path in paths[surface_name].items():
         loss, _ = race["surface"](path[-1])
         print(f"    {rule_name:18s} loss {loss: .2e}   at ({path[-1][0]: .3f}, {path[-1][1]: .3f})   {len(path) - 1} steps")
-""")
-    nb.code(r"""
-def draw_race(surface_name, ax):
-    race = races[surface_name]
+
+
+for surface_name, race in races.items():
     x0, x1, y0, y1 = race["extent"]
-    xs, ys = np.meshgrid(np.linspace(x0, x1, 300), np.linspace(y0, y1, 300))
-    losses, _ = race["surface"](np.stack([xs, ys]))
-    shifted = losses - losses.min()
-    ax.contour(xs, ys, np.log1p(shifted), levels=25, colors="lightgray", linewidths=0.7)
-    for rule_name, path in paths[surface_name].items():
-        style = dict(color="black", marker="*", markersize=6) if rule_name == "L-BFGS" else dict(marker=".", markersize=2)
-        ax.plot(path[:, 0], path[:, 1], linewidth=1.2, label=rule_name, **style)
-    ax.plot(*race["start"], "ko", markersize=5)
-    ax.set_xlim(x0, x1)
-    ax.set_ylim(y0, y1)
-    ax.set_title(surface_name)
-
-
-fig, axes = plt.subplots(1, 3, figsize=(17, 5))
-for ax, surface_name in zip(axes, races):
-    draw_race(surface_name, ax)
-axes[0].legend(loc="lower right", fontsize=8)
-fig.tight_layout()
-plt.show()
+    loss_on_grid = lambda x, y, surface=race["surface"]: surface(np.stack([x, y]))[0]
+    display(plots.optimizer_trajectories(loss_on_grid, paths[surface_name], xlim=(x0, x1), ylim=(y0, y1),
+                                         log_levels=True, title=surface_name))
 """)
     nb.md(r"""
 What to look for:
@@ -625,9 +611,6 @@ minimum removes. Decaying the rate shrinks the random part of the steps, and the
 falling. Plain SGD runs the same noisy gradients under each schedule.
 """)
     nb.code(r"""
-from backpropkit.optim import sgd
-
-
 def quadratic_with_noise(w, rng, noise=2.0):
     gradient = np.array([w[0], 50 * w[1]])
     return 0.5 * (w[0] ** 2 + 50 * w[1] ** 2), gradient + noise * rng.normal(size=2)
@@ -635,11 +618,11 @@ def quadratic_with_noise(w, rng, noise=2.0):
 
 def train_with(schedule, steps, seed=0):
     rng = np.random.default_rng(seed)
-    w, state, losses = np.array([-4.5, 1.0]), {}, []
+    w, losses = np.array([-4.5, 1.0]), []
     for step in range(steps):
         loss, dw = quadratic_with_noise(w, rng)
         losses.append(loss)
-        w, state = sgd(w, dw, state, learning_rate=schedule(step))
+        w = w - schedule(step) * dw  # plain SGD: only the rate changes from step to step
     return np.array(losses)
 
 
