@@ -1,0 +1,1 @@
+"""The checks the course notebooks call (student edition)."""

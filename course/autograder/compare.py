@@ -1,0 +1,108 @@
+"""Compare one array the student produced with the expected one, and word the failure.
+
+Every check ends here: an output against a reference, or a gradient against the numerical one.
+The message names the quantity, the relative error, the worst element with both values, the
+likely mistake and the case; ``CheckFailed.details`` carries the same as data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .diagnose import value_mistake
+from .failures import CheckFailed, format_index, format_number
+from .numeric import relative_errors, worst
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """What is wrong with one quantity: enough to write the message and draw the heat map."""
+
+    quantity: str
+    error: float
+    index: tuple[int, ...]
+    yours: np.ndarray
+    expected: np.ndarray
+    errors: np.ndarray
+    diagnosis: str | None
+
+
+def compare(
+    quantity: str,
+    yours: np.ndarray,
+    expected: np.ndarray,
+    *,
+    compared: np.ndarray | None = None,
+    tolerance: float,
+    batch_size: int | None = None,
+) -> Mismatch | None:
+    """None when ``yours`` matches ``expected`` within ``tolerance`` (relative), else a Mismatch."""
+    if compared is None:
+        compared = np.ones(expected.shape, dtype=bool)
+    errors = relative_errors(yours, expected, compared)
+    error, index = worst(errors)
+    if error <= tolerance:
+        return None
+    diagnosis = value_mistake(yours, expected, compared, batch_size=batch_size)
+    return Mismatch(quantity, error, index, yours, expected, errors, diagnosis)
+
+
+def raise_mismatch(
+    check: str,
+    mismatch: Mismatch,
+    *,
+    case: str,
+    tolerance: float,
+    expected_label: str = "expected",
+    diagnosis: str | None = None,
+    also_wrong: list[str] | None = None,
+    note: str | None = None,
+) -> None:
+    """Raise CheckFailed describing ``mismatch`` (``diagnosis`` overrides the automatic one)."""
+    diagnosis = diagnosis or mismatch.diagnosis
+    where = format_index(mismatch.quantity, mismatch.index)
+    lines = [
+        f"{check}: {mismatch.quantity} is wrong (relative error {mismatch.error:.1e}, tolerance {tolerance:.0e}).",
+        f"  Largest error at {where}: yours {format_number(float(mismatch.yours[mismatch.index]))}, "
+        f"{expected_label} {format_number(float(mismatch.expected[mismatch.index]))}.",
+    ]
+    if diagnosis:
+        lines.append(f"  Likely mistake: {diagnosis}.")
+    if also_wrong:
+        lines.append(f"  Also wrong: {', '.join(also_wrong)}.")
+    if note:
+        lines.append(f"  {note}")
+    lines.append(f"  Case: {case}.")
+    raise CheckFailed(
+        "\n".join(lines),
+        {
+            "check": check,
+            "quantity": mismatch.quantity,
+            "relative_error": mismatch.errors,
+            "worst_index": mismatch.index,
+            "yours": mismatch.yours,
+            "expected": mismatch.expected,
+            "diagnosis": diagnosis,
+        },
+    )
+
+
+def warnings_note(warnings: list[str]) -> str | None:
+    """A sentence listing the warnings the student's code raised, or None."""
+    if not warnings:
+        return None
+    return f"Your code warned: {'; '.join(warnings[:2])}."
+
+
+def fail_on_warnings(check: str, warnings: list[str], case: str) -> None:
+    """A correct answer that prints warnings still fails: nbgrader scores a cell with stderr as zero."""
+    if warnings:
+        raise CheckFailed(
+            f"{check}: the values are right, but your code raised {'; '.join(warnings[:2])}.\n"
+            "  A warning printed in a graded cell scores it zero: make the computation warning-free "
+            "(e.g. avoid exp of large numbers and division by zero).\n"
+            f"  Case: {case}.",
+            {"check": check, "diagnosis": "warnings"},
+        )
