@@ -17,10 +17,15 @@ from autograder.sync_solutions import ROOT, library_regions, solution_notebooks
 
 
 def _files(folder: Path) -> dict[str, bytes]:
+    """The release's files, without what installing it (pip install ./course) or running it leaves behind."""
+    def generated(path: Path) -> bool:
+        parts = path.relative_to(folder).parts
+        return any(part in ("__pycache__", "build", ".ipynb_checkpoints") or part.endswith(".egg-info") for part in parts)
+
     return {
         path.relative_to(folder).as_posix(): path.read_bytes()
         for path in sorted(folder.rglob("*"))
-        if path.is_file() and "__pycache__" not in path.parts
+        if path.is_file() and not generated(path)
     }
 
 
