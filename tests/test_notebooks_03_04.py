@@ -1,0 +1,171 @@
+"""The notebooks of assignments 03_backprop and 04_optimization.
+
+The builder scripts are the source of these notebooks, so the committed notebooks must be exactly
+what the builders write. The test cells must be runnable by the grader, which replaces the graded
+functions by proxies in another process: they may only import checks and call them with literal
+arguments. And ``two_layer_net_backward``, the one exercise with no library counterpart, is
+checked here the way the library's graded functions are checked in their own tests: its reference
+answer passes the grading check, and typical mistakes fail it.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import nbformat
+import numpy as np
+import pytest
+
+from autograder.checks import CheckFailed, check_backward
+from backpropkit.backend import namespace
+
+ROOT = Path(__file__).resolve().parents[1]
+BUILDERS = ROOT / "tools" / "notebooks"
+NOTEBOOKS = {
+    "03_backprop": ("layers", "two_layer_net", "deep_networks"),
+    "04_optimization": ("update_rules", "schedules"),
+}
+ALL_NOTEBOOKS = [(assignment, name) for assignment, names in NOTEBOOKS.items() for name in names]
+
+
+def _load_builder(assignment: str) -> ModuleType:
+    sys.path.insert(0, str(BUILDERS))  # the builders import their shared cell helpers from there
+    try:
+        spec = importlib.util.spec_from_file_location(f"builder_{assignment}", BUILDERS / f"{assignment}.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(BUILDERS))
+    return module
+
+
+def _read(assignment: str, name: str) -> nbformat.NotebookNode:
+    return nbformat.read(ROOT / "solutions" / assignment / f"{name}.ipynb", as_version=4)
+
+
+def _graded_cells(notebook: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
+    return [cell for cell in notebook.cells if cell.metadata.get("nbgrader", {}).get("grade")]
+
+
+def _answer_cells(notebook: nbformat.NotebookNode) -> dict[str, str]:
+    return {
+        cell.metadata["nbgrader"]["grade_id"]: cell.source
+        for cell in notebook.cells
+        if cell.metadata.get("nbgrader", {}).get("solution")
+    }
+
+
+@pytest.mark.parametrize(("assignment", "name"), ALL_NOTEBOOKS)
+def test_committed_notebook_is_what_its_builder_writes(assignment: str, name: str) -> None:
+    builder = _load_builder(assignment)
+    # Inside the repository (the builder reports paths relative to it), in a git-ignored folder.
+    built = ROOT / ".pytest_cache" / "notebooks_03_04" / assignment / f"{name}.ipynb"
+    getattr(builder, f"{name}_notebook")().write(built)
+    committed = ROOT / "solutions" / assignment / f"{name}.ipynb"
+    assert built.read_text() == committed.read_text(), (
+        f"{committed.relative_to(ROOT)} differs from its builder: run python tools/notebooks/{assignment}.py"
+    )
+
+
+@pytest.mark.parametrize(("assignment", "name"), ALL_NOTEBOOKS)
+def test_solution_notebooks_are_stored_without_outputs(assignment: str, name: str) -> None:
+    for cell in _read(assignment, name).cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None
+
+
+@pytest.mark.parametrize(("assignment", "name"), ALL_NOTEBOOKS)
+def test_test_cells_only_call_checks_with_literal_arguments(assignment: str, name: str) -> None:
+    notebook = _read(assignment, name)
+    graded_names = set(_answer_cells(notebook)) | {"affine_forward", "two_layer_net_forward"}
+    for cell in _graded_cells(notebook):
+        where = f"{name}.ipynb, test cell {cell.metadata['nbgrader']['grade_id']}"
+        tree = ast.parse(cell.source)
+        for statement in tree.body:
+            if isinstance(statement, ast.ImportFrom):
+                assert statement.module == "autograder.checks", f"{where} imports from {statement.module}"
+                continue
+            assert isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call), (
+                f"{where}: only calls of checks are allowed, found {ast.dump(statement)[:80]}"
+            )
+            call = statement.value
+            assert isinstance(call.func, ast.Name) and call.func.id.startswith("check_"), f"{where}: calls {ast.unparse(call.func)}"
+            for argument in [*call.args, *(keyword.value for keyword in call.keywords)]:
+                names = {node.id for node in ast.walk(argument) if isinstance(node, ast.Name)}
+                assert names <= graded_names, f"{where}: an argument refers to {sorted(names - graded_names)}"
+
+
+@pytest.mark.parametrize(("assignment", "name"), ALL_NOTEBOOKS)
+def test_every_hidden_test_cell_is_worth_points(assignment: str, name: str) -> None:
+    for cell in _graded_cells(_read(assignment, name)):
+        meta = cell.metadata["nbgrader"]
+        if "### BEGIN HIDDEN TESTS" in cell.source:
+            assert meta["points"] > 0, f"{meta['grade_id']} hides tests but is worth no points"
+        else:
+            assert meta["points"] == 0, f"{meta['grade_id']} is a public check; its points belong to the hidden cell"
+
+
+# --- the two-layer network exercise -----------------------------------------------------------
+
+
+def _two_layer_functions(answer_source: str | None = None) -> tuple:
+    """two_layer_net_forward and two_layer_net_backward as defined by the solution notebook."""
+    notebook = _read("03_backprop", "two_layer_net")
+    forward_source = next(
+        cell.source for cell in notebook.cells if cell.metadata.get("nbgrader", {}).get("grade_id") == "two_layer_net_forward"
+    )
+    names: dict = {"namespace": namespace}
+    exec(forward_source, names)
+    exec(answer_source or _answer_cells(notebook)["two_layer_net_backward"], names)
+    return names["two_layer_net_forward"], names["two_layer_net_backward"]
+
+
+CASE = {
+    "X": (6, 4),
+    "Y": [[1, 0, 1], [0, 1, 0], [0, 0, 1], [1, 1, 0], [0, 0, 0], [1, 0, 0]],
+    "W1": (4, 5),
+    "b1": (5,),
+    "W2": (5, 3),
+    "b2": (3,),
+}
+
+
+def _check(forward, backward) -> None:
+    check_backward(forward, backward, inputs=CASE, params={"reg": 0.7}, wrt=["W1", "b1", "W2", "b2"], seed=3, name="two_layer_net")
+
+
+def test_two_layer_net_reference_answer_passes_the_check() -> None:
+    _check(*_two_layer_functions())
+
+
+@pytest.mark.parametrize(
+    ("right", "wrong", "mistake"),
+    [
+        ("db2 = xp.sum(delta2, axis=0)", "db2 = xp.sum(delta2, axis=0) + dJ * (reg / m) * b2_like(delta2)", "penalized bias"),
+        ("delta2 = dJ * (Y_hat - Y) / m", "delta2 = (Y_hat - Y) / m", "forgotten upstream gradient"),
+        ("delta2 = dJ * (Y_hat - Y) / m", "delta2 = dJ * (Y_hat - Y)", "sum instead of mean"),
+        ("delta1 = dA * A * (1.0 - A)", "delta1 = dA * (1.0 - A)", "wrong sigmoid derivative"),
+        ("dW1 = X.T @ delta1 + dJ * (reg / m) * W1", "dW1 = X.T @ delta1", "missing penalty gradient"),
+    ],
+)
+def test_two_layer_net_check_catches_mistakes(right: str, wrong: str, mistake: str) -> None:
+    source = _answer_cells(_read("03_backprop", "two_layer_net"))["two_layer_net_backward"]
+    assert right in source, f"the reference answer no longer contains {right!r}"
+    planted = source.replace(right, wrong).replace("b2_like(delta2)", "xp.ones_like(delta2[0])")
+    forward, backward = _two_layer_functions(planted)
+    with pytest.raises(CheckFailed):
+        _check(forward, backward)
+
+
+def test_two_layer_net_forward_is_stable_for_large_logits() -> None:
+    forward, _ = _two_layer_functions()
+    X = np.array([[50.0, -50.0]])
+    W1, b1 = np.eye(2) * 10, np.zeros(2)
+    W2, b2 = np.array([[100.0], [-100.0]]), np.zeros(1)
+    with np.errstate(all="raise"):
+        cost, _ = forward(X, np.array([[0.0]]), W1, b1, W2, b2, reg=0.0)
+    assert np.isfinite(cost) and float(cost) > 50  # confidently wrong: a large but finite cost
