@@ -225,3 +225,25 @@ def test_a_validation_split_too_small_for_every_class_is_explained(tmp_path):
     write_mnist(tmp_path)
     with pytest.raises(ValueError, match="cannot hold out 5% of 100 examples with every one of the 10 classes"):
         data.load_mnist(tmp_path, verify=False, val_fraction=0.05)
+
+
+# --- augmentation -----------------------------------------------------------------------------
+
+
+def test_random_shifts_move_whole_images_and_fill_with_the_background(backend):
+    from backpropkit.backend import RandomState
+    from backpropkit.data.augment import random_shifts
+
+    images = np.full((200, 1, 4, 4), -1.0)
+    images[:, 0, 1:3, 1:3] = np.arange(4.0).reshape(2, 2) + 1  # a bright 2x2 patch on a dark background
+    shifted = backend.get(random_shifts(1)(backend(images), RandomState(0)))
+    assert shifted.shape == images.shape
+    offsets = set()
+    for original, moved in zip(images[:, 0], shifted[:, 0]):
+        matches = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)
+                   if np.array_equal(np.roll(original, (dy, dx), axis=(0, 1)), moved)]
+        assert matches, "each image must be its original shifted by at most one pixel"
+        offsets.add(matches[0])
+    assert len(offsets) == 9  # every offset occurs among 200 draws
+    with pytest.raises(ValueError, match="max_shift must be an integer >= 1"):
+        random_shifts(0)

@@ -237,3 +237,11 @@ def test_sequential_compiles_fits_and_evaluates():
     loss, accuracy = model.evaluate(X_val, y_val)
     assert accuracy > 0.85 and np.isfinite(loss)
     assert model.predict(X_val).shape == (100,)
+
+
+def test_labels_on_another_backend_than_the_inputs_are_refused():
+    from conftest import BACKENDS
+
+    model = FullyConnectedNet(4, [3], 2)
+    with pytest.raises(TypeError, match="arrays from different backends"):
+        model.loss(np.ones((2, 4)), BACKENDS["strict-device1"](np.array([0, 1])))

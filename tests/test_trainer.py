@@ -195,3 +195,43 @@ def test_the_main_job_trains_both_reference_networks(capsys):
     assert main(["--epochs", "1", "--no-progress"]) == 0
     report = capsys.readouterr().out
     assert report.count("test accuracy") == 2 and "fully connected" in report and "convnet" in report
+
+
+def test_restore_best_off_keeps_the_last_parameters(spiral):
+    X, y, X_val, y_val = spiral
+    returned = []
+
+    def recording_sgd(w, dw, state, *, learning_rate):
+        next_w, state = optim.sgd(w, dw, state, learning_rate=learning_rate)
+        returned.append(next_w)
+        return next_w, state
+
+    model = FullyConnectedNet(2, [20], 3, seed=0)
+    trainer = Trainer(model, recording_sgd, learning_rate=0.5, batch_size=30, epochs=6, progress=False,
+                      restore_best=False)
+    trainer.fit(X, y, X_val, y_val)
+    last = returned[-len(model.params):]
+    assert all(model.params[name] is w for name, w in zip(model.params, last))
+    assert trainer.best_params is not None and trainer.best_epoch is not None
+
+
+def test_augmentation_sees_only_training_batches(spiral):
+    X, y, X_val, y_val = spiral
+    seen = []
+
+    def augment(X_batch, rng):
+        seen.append(X_batch.shape[0])
+        return X_batch + 0.01 * rng.normal(X_batch.shape, like=X_batch)
+
+    Trainer(FullyConnectedNet(2, [4], 3), "sgd", learning_rate=0.1, batch_size=40, epochs=2, progress=False,
+            augment=augment).fit(X, y, X_val, y_val)
+    assert seen == [40, 40, 10] * 2
+
+
+def test_an_unbuilt_sequential_model_is_built_from_the_data(spiral):
+    from backpropkit.models import Dense, ReLU, Sequential
+
+    X, y, _, _ = spiral
+    model = Sequential([Dense(8), ReLU(), Dense(3)])
+    Trainer(model, "adam", learning_rate=0.01, epochs=1, progress=False).fit(X, y)
+    assert model.input_shape == (2,) and model.params["W1"].shape == (2, 8)

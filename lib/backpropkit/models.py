@@ -364,6 +364,7 @@ class Model:
             raise TypeError(f"X has dtype {X.dtype} but the parameters {some_param.dtype}; convert X or call model.to(X)")
         if y is not None:
             check_labels(y, "y", X.shape[0], self.num_classes)
+            namespace(X, y)  # labels must live with the inputs (both NumPy or both on the GPU)
 
     @contextlib.contextmanager
     def _explained_exercises(self) -> Iterator[None]:

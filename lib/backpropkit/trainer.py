@@ -61,7 +61,11 @@ class Trainer:
     constant ``learning_rate`` or a ``schedule``, a function of the update count (see
     :mod:`backpropkit.schedules`); ``hyperparameters`` are the rule's other keyword arguments
     (``{"momentum": 0.9}``). ``progress`` shows a tqdm bar (a widget in Jupyter, text in a
-    terminal; it writes to stderr, so turn it off in graded notebook cells).
+    terminal; it writes to stderr, so turn it off in graded notebook cells). ``augment`` changes
+    each training minibatch at random, ``(X_batch, rng) -> X_batch`` (see
+    :mod:`backpropkit.data.augment`). ``restore_best=False`` keeps the last parameters instead of
+    those with the best validation accuracy (still available as :attr:`best_params`): better when
+    the schedule anneals to a small rate and the validation set is too small to pick an epoch.
     """
 
     def __init__(
@@ -76,13 +80,17 @@ class Trainer:
         epochs: int = 10,
         seed: int | None = 0,
         progress: bool = True,
+        augment: Callable[[Array, RandomState], Array] | None = None,
+        restore_best: bool = True,
     ) -> None:
-        for required in ("params", "loss", "evaluate", "num_classes"):
+        for required in ("params", "loss", "evaluate"):
             if not hasattr(model, required):
                 raise TypeError(f"model must have {required!r} like the models in backpropkit.models; "
                                 f"{type(model).__name__} has not")
         if (learning_rate is None) == (schedule is None):
             raise ValueError("give exactly one of learning_rate (a constant) or schedule (a function of the step)")
+        if augment is not None and not callable(augment):
+            raise TypeError(f"augment must be a function (X_batch, rng) -> X_batch, got {type(augment).__name__}")
         if schedule is not None and not callable(schedule):
             raise TypeError(f"schedule must be a function of the step, got {type(schedule).__name__}")
         if learning_rate is not None and (
@@ -100,9 +108,11 @@ class Trainer:
         self.batch_size = int(batch_size)
         self.epochs = int(epochs)
         self.progress = progress
+        self.augment = augment
+        self.restore_best = restore_best
         self.rng = RandomState(seed)
         self.history = History()
-        self.optimizer_state: dict[str, dict[str, Any]] = {name: {} for name in model.params}
+        self.optimizer_state: dict[str, dict[str, Any]] = {}  # one dict per parameter, filled as it trains
         self.step = 0
         self.best_val_accuracy = -1.0
         self.best_val_loss = math.inf
@@ -119,6 +129,9 @@ class Trainer:
         Shapes: X_train (N, ...) and y_train (N,) integer labels; likewise the optional validation
         set. Returns :attr:`history`.
         """
+        if getattr(self.model, "input_shape", ()) is None:  # a Sequential model not built yet
+            check_array(X_train, "X_train")
+            self.model.build(tuple(X_train.shape[1:]))
         self._check_data(X_train, y_train, "train")
         if (X_val is None) != (y_val is None):
             raise ValueError("give both X_val and y_val, or neither")
@@ -141,11 +154,13 @@ class Trainer:
                 bar.set_postfix(self._postfix(), refresh=False)
         finally:
             bar.close()
-        if self.best_params is not None:
+        if self.restore_best and self.best_params is not None:
             self.model.params = dict(self.best_params)
         return self.history
 
     def _update(self, X_batch: Array, y_batch: Array) -> float:
+        if self.augment is not None:
+            X_batch = self.augment(X_batch, self.rng)
         loss, grads = self.model.loss(X_batch, y_batch)
         if not math.isfinite(loss):
             raise FloatingPointError(
@@ -155,7 +170,7 @@ class Trainer:
         rate = self.rate_at(self.step)
         for name, w in self.model.params.items():
             self.model.params[name], self.optimizer_state[name] = self.update_rule(
-                w, grads[name], self.optimizer_state[name], learning_rate=rate, **self.hyperparameters
+                w, grads[name], self.optimizer_state.get(name, {}), learning_rate=rate, **self.hyperparameters
             )
         self.history.step_loss.append(loss)
         self.step += 1
@@ -254,11 +269,11 @@ class Trainer:
         self.model.params = {name: self._to_model(value, name) for name, value in params.items()}
         best = {key.split("/", 1)[1]: value for key, value in content.items() if key.startswith("best/")}
         self.best_params = {name: self._to_model(value, name) for name, value in best.items()} or None
-        self.optimizer_state = {name: {} for name in self.model.params}
+        self.optimizer_state = {}
         for key, value in content.items():
             if key.startswith("state/"):
                 _, name, state_key = key.split("/", 2)
-                self.optimizer_state[name][state_key] = self._to_model(value, name) if value.ndim else value.item()
+                self.optimizer_state.setdefault(name, {})[state_key] = self._to_model(value, name) if value.ndim else value.item()
         self.history = History(**{f.name: [float(v) for v in content.get(f"history/{f.name}", [])]
                                   for f in fields(History)})
         self.step = int(content["meta/step"])
