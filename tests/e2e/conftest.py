@@ -15,13 +15,21 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 import pytest
 
 from chromium_tab import CHROMIUM_ARGS, VIEWPORT, BrowserTab, open_tab
-from course_workspace import NOTEBOOK_VARIABLE, CourseNotebook, CourseWorkspace, build_workspace, choose_notebook
+from course_workspace import (
+    NOTEBOOK_VARIABLE,
+    CourseNotebook,
+    CourseWorkspace,
+    autograde,
+    choose_notebook,
+    lay_out_course,
+)
 from lab_server import LabServer, PortInUse, free_port, port_is_free, running_lab
 
 if TYPE_CHECKING:
@@ -30,6 +38,20 @@ if TYPE_CHECKING:
 CHROMIUM_VARIABLE = "BACKPROPKIT_CHROMIUM"
 PORT_VARIABLE = "BACKPROPKIT_E2E_PORT"
 DEFAULT_CHROMIUM = "/usr/bin/chromium"
+HERE = Path(__file__).resolve().parent
+
+
+# The course's order: the student first, then the solution, then the TA, which leaves autograding
+# (started in the background by the `course` fixture) the most time to finish.
+VIEW_ORDER = ("test_browser_student.py", "test_browser_solution.py", "test_browser_formgrader.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        path = Path(str(item.path))
+        return VIEW_ORDER.index(path.name) if path.parent == HERE and path.name in VIEW_ORDER else -1
+
+    items.sort(key=rank)  # stable: every other test keeps its place, ahead of these
 
 
 def unavailable(reason: str) -> NoReturn:
@@ -78,9 +100,12 @@ def course_env() -> dict[str, str]:
 @pytest.fixture(scope="session")
 def course(
     chromium: str, course_notebook: CourseNotebook, course_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
-) -> CourseWorkspace:
-    """A temporary course root with the chosen notebook released, submitted twice and autograded."""
-    return build_workspace(tmp_path_factory.mktemp("course-root"), course_notebook, course_env)
+) -> Iterator[CourseWorkspace]:
+    """A temporary course root with the chosen notebook released; autograding runs meanwhile."""
+    root = tmp_path_factory.mktemp("course-root")
+    lay_out_course(root, course_notebook, course_env)
+    with ThreadPoolExecutor(max_workers=1) as background:  # leaving waits for the grading
+        yield CourseWorkspace(root, course_notebook, background.submit(autograde, root, course_notebook, course_env))
 
 
 @pytest.fixture(scope="session")

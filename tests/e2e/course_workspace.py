@@ -7,6 +7,10 @@ Everything lives in a temporary directory, never in the repository:
     course/<assignment>/         the committed student release of that notebook
     submitted/<student>/...      two submissions: the release left unanswered, and the solution
     autograded/, gradebook.db    written by `nbgrader autograde`
+
+`lay_out_course` is quick and leaves the root ready to serve; `autograde` takes most of a minute
+and touches only submitted/, autograded/ and the gradebook, so it can run while a browser test
+works on the notebooks.
 """
 
 from __future__ import annotations
@@ -15,15 +19,14 @@ import os
 import shutil
 import subprocess
 import sys
+from concurrent.futures import Future
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 PREFERRED_NOTEBOOK = "01_gradients/gradients.ipynb"
 NOTEBOOK_VARIABLE = "BACKPROPKIT_E2E_NOTEBOOK"
-
-UNANSWERED_STUDENT = "student_unanswered"
-SOLVED_STUDENT = "student_solved"
 
 
 @dataclass(frozen=True)
@@ -56,10 +59,25 @@ class GradedSubmission:
 
 
 @dataclass(frozen=True)
+class Student:
+    id: str
+    first_name: str
+    last_name: str
+
+
+UNANSWERED = Student("student_unanswered", "Una", "Answered")
+SOLVED = Student("student_solved", "Sol", "Ved")
+
+
+@dataclass(frozen=True)
 class CourseWorkspace:
     root: Path
     notebook: CourseNotebook
-    graded: dict[str, GradedSubmission]
+    grading: Future[dict[str, GradedSubmission]]  # `autograde`, running in the background
+
+    def graded(self) -> dict[str, GradedSubmission]:
+        """Scores by student id, once autograding is done (its error, if it failed)."""
+        return self.grading.result()
 
 
 def choose_notebook() -> CourseNotebook:
@@ -87,29 +105,43 @@ def choose_notebook() -> CourseNotebook:
     raise LookupError("no notebook in solutions/<assignment>/ has its student release in course/<assignment>/")
 
 
-def build_workspace(root: Path, notebook: CourseNotebook, env: dict[str, str]) -> CourseWorkspace:
-    """Lay out a course root in ``root`` (an empty directory) and autograde two submissions.
+def lay_out_course(root: Path, notebook: CourseNotebook, env: dict[str, str]) -> None:
+    """Fill ``root`` (a new directory) with the config, the notebook's source and its release.
 
-    ``env`` is the environment nbgrader runs in (BACKPROPKIT_QUICK=1 keeps it short).
+    ``env`` is the environment nbgrader runs in.
     """
     root.mkdir(parents=True, exist_ok=True)
     shutil.copy2(REPO / "nbgrader_config.py", root / "nbgrader_config.py")
     _copy_assignment(REPO / "solutions" / notebook.assignment, root / "solutions" / notebook.assignment, notebook)
-
     # generate_assignment records the assignment, its cells and their points in the gradebook.
     _nbgrader(["generate_assignment", notebook.assignment, "--force"], root, env)
     # Students open the committed release; a separate test keeps it in step with solutions/.
     shutil.copy2(REPO / notebook.release_path, root / notebook.release_path)
 
-    submissions = {
-        UNANSWERED_STUDENT: root / "course" / notebook.assignment,
-        SOLVED_STUDENT: root / "solutions" / notebook.assignment,
-    }
-    for student, folder in submissions.items():
-        shutil.copytree(folder, root / "submitted" / student / notebook.assignment)
-    _nbgrader(["autograde", notebook.assignment, "--create"], root, env)
 
-    return CourseWorkspace(root, notebook, _read_scores(root, notebook.assignment, list(submissions)))
+def autograde(root: Path, notebook: CourseNotebook, env: dict[str, str]) -> dict[str, GradedSubmission]:
+    """Submit the release unanswered and the solution, autograde both, return their scores by student id."""
+    from nbgrader.api import Gradebook
+
+    submissions = {
+        UNANSWERED: root / "course" / notebook.assignment,
+        SOLVED: root / "solutions" / notebook.assignment,
+    }
+    with Gradebook(_gradebook_url(root)) as gradebook:
+        for student in submissions:
+            gradebook.update_or_create_student(student.id, first_name=student.first_name, last_name=student.last_name)
+    for student, folder in submissions.items():
+        submitted = root / "submitted" / student.id / notebook.assignment
+        shutil.copytree(folder, submitted)
+        (submitted / "timestamp.txt").write_text(datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f UTC"))
+    _nbgrader(["autograde", notebook.assignment], root, env)
+
+    with Gradebook(_gradebook_url(root)) as gradebook:
+        graded = {}
+        for student in submissions:
+            submission = gradebook.find_submission(notebook.assignment, student.id)
+            graded[student.id] = GradedSubmission(student.id, float(submission.score), float(submission.max_score))
+        return graded
 
 
 def _copy_assignment(source: Path, target: Path, notebook: CourseNotebook) -> None:
@@ -136,12 +168,5 @@ def _nbgrader(arguments: list[str], root: Path, env: dict[str, str]) -> None:
         )
 
 
-def _read_scores(root: Path, assignment: str, students: list[str]) -> dict[str, GradedSubmission]:
-    from nbgrader.api import Gradebook
-
-    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gradebook:
-        scores = {}
-        for student in students:
-            submission = gradebook.find_submission(assignment, student)
-            scores[student] = GradedSubmission(student, float(submission.score), float(submission.max_score))
-        return scores
+def _gradebook_url(root: Path) -> str:
+    return f"sqlite:///{root / 'gradebook.db'}"

@@ -121,7 +121,8 @@ class NotebookPage:
     def open(self, timeout_s: float = 120.0) -> None:
         """Load JupyterLab on the notebook and wait until its kernel is idle."""
         started = time.monotonic()
-        self.page.goto(self.server.page_url(f"lab/tree/{self.path}"))
+        # `reset` starts from an empty workspace: no tabs left open by an earlier test.
+        self.page.goto(self.server.page_url(f"lab/tree/{self.path}") + "&reset")
         self.page.wait_for_selector(f"{PANEL} .jp-Notebook .jp-Cell", timeout=timeout_s * 1000)
         deadline = time.monotonic() + timeout_s
         while not self.page.evaluate(_KERNEL_IDLE, PANEL):

@@ -12,7 +12,7 @@ import re
 import pytest
 
 from chromium_tab import BrowserTab
-from course_workspace import SOLVED_STUDENT, UNANSWERED_STUDENT, CourseWorkspace
+from course_workspace import SOLVED, UNANSWERED, CourseWorkspace
 from evidence import screenshot, write_summary
 from lab_server import LabServer
 
@@ -35,15 +35,16 @@ def test_formgrader_shows_the_autograded_scores(tab: BrowserTab, course: CourseW
     page, assignment = tab.page, course.notebook.assignment
 
     # The TA's way in: JupyterLab's Nbgrader menu opens formgrader in a tab.
-    page.goto(lab.page_url("lab"))
+    page.goto(lab.page_url("lab") + "&reset")
     page.get_by_role("menuitem", name="Nbgrader", exact=True).click()
     page.get_by_role("menuitem", name="Formgrader", exact=True).click()
     formgrader = page.frame_locator("iframe[src*='formgrader']")
     formgrader.get_by_role("link", name=assignment, exact=True).wait_for()
     screenshot(page, "formgrader-1-in-jupyterlab")
 
+    graded = course.graded()  # autograding started with the session; wait for it to finish
     page.goto(lab.page_url(f"formgrader/manage_submissions/{assignment}"))
-    page.locator("td.student-id", has_text=SOLVED_STUDENT).wait_for()
+    page.locator("td.student-id", has_text=SOLVED.id).wait_for()
     page.locator("td.score", has_text="/").first.wait_for()
     shown = {student: parse_score(score) for student, score in page.evaluate(_SUBMISSION_ROWS) if student}
     screenshot(page, "formgrader-2-submissions")
@@ -53,15 +54,15 @@ def test_formgrader_shows_the_autograded_scores(tab: BrowserTab, course: CourseW
     screenshot(page, "formgrader-3-gradebook")
     print(write_summary("formgrader", [
         f"assignment: {assignment}",
-        *(f"gradebook {graded.student}: {graded.score:g} / {graded.max_score:g}" for graded in course.graded.values()),
+        *(f"gradebook {submission.student}: {submission.score:g} / {submission.max_score:g}" for submission in graded.values()),
         *(f"page {student}: {score:g} / {max_score:g}" for student, (score, max_score) in shown.items()),
         *(f"browser console: {message}" for message in tab.console_errors),
     ]))
 
-    for student, graded in course.graded.items():
+    for student, submission in graded.items():
         assert student in shown, f"{student} is missing from formgrader's submissions page"
-        assert shown[student] == pytest.approx((graded.score, graded.max_score), abs=0.01), student
-    solved, unanswered = course.graded[SOLVED_STUDENT], course.graded[UNANSWERED_STUDENT]
+        assert shown[student] == pytest.approx((submission.score, submission.max_score), abs=0.01), student
+    solved, unanswered = graded[SOLVED.id], graded[UNANSWERED.id]
     assert solved.max_score > 0, "the notebook has no graded test cell"
     assert solved.score == pytest.approx(solved.max_score), "the instructor's solution does not earn full marks"
     assert unanswered.score < unanswered.max_score, "the unanswered release earns full marks"
