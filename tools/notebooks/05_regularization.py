@@ -39,6 +39,7 @@ network trained below runs on *your* versions.
 """)
     nb.locked("setup", r"""
 import os
+from numbers import Real
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -292,8 +293,11 @@ from backpropkit.data import make_moons
 
 X_train, y_train = make_moons(80, noise=0.35, seed=0)
 X_val, y_val = make_moons(1000, noise=0.35, seed=1)
-
+grid_x, grid_y = np.meshgrid(np.linspace(-1.8, 2.8, 200), np.linspace(-1.5, 2.0, 200))
+grid = np.stack([grid_x.ravel(), grid_y.ravel()], axis=1)  # the plane, for drawing decision boundaries
 epochs = 100 if QUICK else 400
+""")
+    nb.code(r"""
 settings = {"plain": (1.0, 0.0), "weight decay": (1.0, 0.003), "dropout": (0.5, 0.0), "both": (0.5, 0.001)}
 runs = {}
 for name, (keep_prob, reg) in settings.items():
@@ -311,10 +315,7 @@ for name, (keep_prob, reg) in settings.items():
     best = int(np.argmax(curves["val_accuracy"]))
     print(f"{name:<13} training accuracy {model.accuracy(X_train, y_train):.3f}   validation accuracy: last {curves['val_accuracy'][-1]:.3f}, "
           f"best {curves['val_accuracy'][best]:.3f} (epoch {best + 1})")
-""")
-    nb.code(r"""
-grid_x, grid_y = np.meshgrid(np.linspace(-1.8, 2.8, 200), np.linspace(-1.5, 2.0, 200))
-grid = np.stack([grid_x.ravel(), grid_y.ravel()], axis=1)
+
 fig, axes = plt.subplots(1, 4, figsize=(16, 3.8), sharey=True)
 for ax, (name, (model, curves)) in zip(axes, runs.items()):
     probability = model.probabilities(grid)[:, 1].reshape(grid_x.shape)
@@ -322,7 +323,7 @@ for ax, (name, (model, curves)) in zip(axes, runs.items()):
     ax.contour(grid_x, grid_y, probability, levels=[0.5], colors="k", linewidths=1)
     ax.scatter(X_train[:, 0], X_train[:, 1], c=y_train, cmap="RdBu", edgecolors="k", s=25)
     ax.set_title(f"{name}: validation {curves['val_accuracy'][-1]:.1%}")
-fig.suptitle("After the last epoch: predicted probability of the blue class, boundary in black")
+fig.suptitle("After the last epoch: predicted probability of the blue class, boundary in black", y=1.03)
 plt.show()
 
 fig, ax = plt.subplots(figsize=(7, 3.8))
@@ -334,20 +335,7 @@ ax.set_xlabel("epoch"); ax.set_ylabel("loss")
 ax.set_title("Validation loss (solid) and training loss (dotted)")
 ax.legend()
 plt.show()
-""")
-    nb.md(r"""
-    The plain network draws islands around the noisy points: it classifies its training set
-    (nearly) perfectly, and pays for it on new points. Its training loss keeps falling while its
-    validation loss bottoms out early and then climbs steeply: the network grows ever more
-    confident, also where it is wrong. Weight decay and dropout give smoother boundaries, a
-    validation loss that stays low, and a few points more validation accuracy. Try other values of
-    `reg` and `keep_prob`: too much of either and the boundary gets too simple to follow the moons
-    (underfitting).
 
-    Weight decay works by keeping the weights small. The weights of the second layer, plain and with
-    weight decay:
-    """)
-    nb.code(r"""
 fig, ax = plt.subplots(figsize=(5, 3))
 for name in ["plain", "weight decay"]:
     ax.hist(np.ravel(runs[name][0].params["W2"]), bins=80, histtype="step", label=name)
@@ -356,6 +344,17 @@ ax.set_xlabel("weight value in W2"); ax.set_ylabel("count"); ax.legend()
 ax.set_title("Second-layer weights after training")
 plt.show()
 """)
+    nb.md(r"""
+    The plain network bends its boundary around the noisy points to classify its training set
+    (nearly) perfectly, and its predicted probability jumps from 0 to 1 across a razor-thin band: it
+    is certain everywhere, also where it is wrong. It pays for that on new points. Its training loss
+    keeps falling while its validation loss bottoms out early and then climbs steeply. Dropout, and
+    more mildly at this strength weight decay, give softer boundaries that ignore some of the noisy
+    points, a validation loss that stays low, and a few points more validation accuracy. Weight decay works by
+    keeping the weights small, as the histogram of the second layer's weights shows. Try other
+    values of `reg` and `keep_prob`: too much of either and the boundary gets too simple to follow
+    the moons (underfitting).
+    """)
     nb.md(r"""
     ## 5. Early stopping
 
