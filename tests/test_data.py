@@ -25,7 +25,7 @@ def test_digits_split_is_stratified_disjoint_and_normalized_with_train_statistic
     for labels in (digits.y_val, digits.y_test):
         assert np.bincount(labels, minlength=10).min() >= 30  # about 36 of each class
     rows = lambda X: {row.tobytes() for row in X}
-    assert not rows(digits.X_train) & rows(digits.X_test)  # no image in two splits (digits has few duplicates)
+    assert not rows(digits.X_train) & rows(digits.X_test)  # the 1797 images are distinct, so no overlap
     assert digits.X_train.mean() == pytest.approx(0.0, abs=1e-12)
     assert digits.X_train.std() == pytest.approx(1.0)
     assert abs(digits.X_test.mean()) > 1e-6  # test statistics were not used
