@@ -11,6 +11,7 @@ answer passes the grading check, and typical mistakes fail it.
 from __future__ import annotations
 
 import ast
+import builtins
 import importlib.util
 import sys
 from pathlib import Path
@@ -107,6 +108,50 @@ def test_every_hidden_test_cell_is_worth_points(assignment: str, name: str) -> N
             assert meta["points"] > 0, f"{meta['grade_id']} hides tests but is worth no points"
         else:
             assert meta["points"] == 0, f"{meta['grade_id']} is a public check; its points belong to the hidden cell"
+
+
+def _names_defined_by(source: str) -> set[str]:
+    """Names a cell binds at top level: imports, functions, assignments."""
+    names = set()
+    for statement in ast.parse(source).body:
+        if isinstance(statement, (ast.Import, ast.ImportFrom)):
+            names |= {(alias.asname or alias.name).split(".")[0] for alias in statement.names}
+        elif isinstance(statement, (ast.FunctionDef, ast.ClassDef)):
+            names.add(statement.name)
+        elif isinstance(statement, ast.Assign):
+            names |= {node.id for target in statement.targets for node in ast.walk(target) if isinstance(node, ast.Name)}
+    return names
+
+
+def _free_names(function: ast.FunctionDef) -> set[str]:
+    """Global names a function reads: loaded names that are not its parameters or its own variables."""
+    arguments = function.args
+    local = {a.arg for a in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]}
+    local |= {a.arg for a in (arguments.vararg, arguments.kwarg) if a is not None}
+    loaded = set()
+    for node in ast.walk(function):
+        if isinstance(node, ast.Name):
+            (loaded if isinstance(node.ctx, ast.Load) else local).add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.arg)) and node is not function:
+            local.add(node.name if isinstance(node, ast.FunctionDef) else node.arg)
+    return loaded - local - set(dir(builtins))
+
+
+@pytest.mark.parametrize(("assignment", "name"), ALL_NOTEBOOKS)
+def test_answer_cells_use_only_names_the_notebook_defines(assignment: str, name: str) -> None:
+    # Answer cells are the library's functions: every helper they call must be imported in the
+    # notebook, or the student's copy fails with a NameError the library never shows.
+    defined: set[str] = set()
+    for cell in _read(assignment, name).cells:
+        if cell.cell_type != "code":
+            continue
+        source = "\n".join(line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!")))
+        if cell.metadata.get("nbgrader", {}).get("solution"):
+            for function in ast.parse(source).body:
+                if isinstance(function, ast.FunctionDef):
+                    missing = _free_names(function) - defined - {function.name}
+                    assert not missing, f"{name}.ipynb: {function.name} uses {sorted(missing)}, which no earlier cell defines"
+        defined |= _names_defined_by(source)
 
 
 # --- the two-layer network exercise -----------------------------------------------------------

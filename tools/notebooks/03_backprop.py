@@ -68,6 +68,7 @@ wrong, by how much, where, and often why.
 """)
     nb.locked("setup", r"""
 import os
+from numbers import Real
 
 import matplotlib.pyplot as plt
 import numpy as np
