@@ -247,3 +247,21 @@ def test_random_shifts_move_whole_images_and_fill_with_the_background(backend):
     assert len(offsets) == 9  # every offset occurs among 200 draws
     with pytest.raises(ValueError, match="max_shift must be an integer >= 1"):
         random_shifts(0)
+
+
+# --- the downloader, on local file:// addresses (tests never use the network) -----------------
+
+
+def test_download_verifies_before_the_file_takes_its_name(tmp_path):
+    source = tmp_path / "source.bin"
+    source.write_bytes(b"abc")
+    target = tmp_path / "out" / "data.bin"
+    good = "md5:900150983cd24fb0d6963f7d28e17f72"
+    with pytest.raises(ValueError, match="is not the expected file"):
+        data.download(source.as_uri(), target, checksum="md5:" + "0" * 32)
+    assert not target.exists() and list(target.parent.iterdir()) == []  # no partial file left behind
+    assert data.download(source.as_uri(), target, checksum=good) == target
+    assert target.read_bytes() == b"abc"
+    source.write_bytes(b"changed")
+    data.download(source.as_uri(), target, checksum=good)  # present and verified: not fetched again
+    assert target.read_bytes() == b"abc"

@@ -115,11 +115,8 @@ class LayerSet:
 
         functions = {}
         for role, (module_name, function_name) in _REFERENCE.items():
-            try:
-                module = importlib.import_module(f"{__package__}.{module_name}")
-            except ModuleNotFoundError:
-                continue  # that part of the library is not installed: the role stays unavailable
-            functions[role] = getattr(module, function_name, None)
+            module = importlib.import_module(f"{__package__}.{module_name}")
+            functions[role] = getattr(module, function_name)
         return cls(**functions)
 
     @classmethod
