@@ -53,3 +53,8 @@ def test_random_state_is_reproducible_and_lands_on_the_data_device(backend) -> N
     assert np.all((first >= 0) & (first < 1))
     perm = to_numpy(RandomState(0).permutation(5, like=like))
     assert sorted(perm.tolist()) == [0, 1, 2, 3, 4]
+
+
+def test_numpy_scalars_count_as_numpy() -> None:
+    check_array(np.float64(1.0), "alpha")
+    assert namespace(np.float64(1.0), 2.0).__name__.endswith("numpy")
