@@ -12,8 +12,6 @@ from typing import Callable
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
-from scipy.signal import correlate
-from scipy.special import expit
 
 
 def affine(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -29,7 +27,7 @@ def leaky_relu(x: np.ndarray, alpha: float = 0.01) -> np.ndarray:
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
-    return expit(x)
+    return np.exp(-np.logaddexp(0.0, -x))  # 1 / (1 + e^-x) without overflow
 
 
 def tanh(x: np.ndarray) -> np.ndarray:
@@ -42,6 +40,8 @@ def flatten(x: np.ndarray) -> np.ndarray:
 
 def conv(x: np.ndarray, w: np.ndarray, b: np.ndarray, stride: int = 1, pad: int = 0) -> np.ndarray:
     """Cross-correlation of every image with every filter (SciPy), strided, plus the bias."""
+    from scipy.signal import correlate  # imported here: scipy.signal takes a while to load
+
     padded = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
     out = np.stack(
         [
@@ -92,9 +92,7 @@ def svm_loss(scores: np.ndarray, y: np.ndarray, margin: float = 1.0) -> float:
 
 
 def softmax_loss(scores: np.ndarray, y: np.ndarray) -> float:
-    from scipy.special import logsumexp
-
-    return float(np.mean(logsumexp(scores, axis=1) - scores[np.arange(len(y)), y]))
+    return float(np.mean(np.logaddexp.reduce(scores, axis=1) - scores[np.arange(len(y)), y]))
 
 
 def binary_cross_entropy_loss(logits: np.ndarray, y: np.ndarray) -> float:

@@ -1,8 +1,11 @@
 """``python -m backpropkit``: train the reference networks on the 8x8 digits and report test accuracy.
 
-Two recipes, each tuned on the validation split only: a fully connected ReLU net and a small
-convnet (two conv-ReLU-pool blocks, then an affine hidden layer), both trained with Adam on a
-cosine-decayed learning rate. The test split is touched once, at the end.
+Two recipes: a fully connected ReLU net with dropout and a small convnet (two conv-ReLU-pool blocks, then an
+affine hidden layer), both trained with Adam on a learning rate that decays to zero along a cosine.
+They keep the parameters of the last epoch: once the rate has annealed, those are at least as good
+as the epoch with the best validation accuracy, which 270 validation images pick noisily (on other
+splits of the digits the last epoch scored as well on average and varied less across seeds). The
+settings were compared on those other splits; this split's test images are touched once, at the end.
 """
 
 from __future__ import annotations
@@ -34,8 +37,8 @@ class Recipe:
 
 RECIPES = (
     Recipe(
-        name="fully connected 64-256-128-10",
-        build=lambda data, seed: FullyConnectedNet(64, [256, 128], data.num_classes, reg=1e-3, seed=seed),
+        name="fully connected 64-512-10, dropout",
+        build=lambda data, seed: FullyConnectedNet(64, [512], data.num_classes, reg=1e-3, keep_prob=0.7, seed=seed),
         flatten=True,
         base_lr=2e-3,
         batch_size=64,
@@ -57,8 +60,7 @@ RECIPES = (
 class Result:
     name: str
     test_accuracy: float
-    best_val_accuracy: float
-    best_epoch: int | None
+    val_accuracy: float
     seconds: float
 
 
@@ -70,11 +72,11 @@ def train_recipe(recipe: Recipe, *, seed: int = 0, epochs: int | None = None, pr
     schedule = functools.partial(schedules.cosine_decay, base_lr=recipe.base_lr, total_steps=steps)
     model = recipe.build(data, seed)
     trainer = Trainer(model, "adam", schedule=schedule, batch_size=recipe.batch_size, epochs=epochs, seed=seed,
-                      progress=progress)
+                      progress=progress, restore_best=False)
     start = time.perf_counter()
-    trainer.fit(*data.train, *data.val)
+    history = trainer.fit(*data.train, *data.val)
     seconds = time.perf_counter() - start
-    return Result(recipe.name, model.accuracy(*data.test), trainer.best_val_accuracy, trainer.best_epoch, seconds)
+    return Result(recipe.name, model.accuracy(*data.test), history.val_accuracy[-1], seconds)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -97,8 +99,8 @@ def main(argv: list[str] | None = None) -> int:
         for recipe in RECIPES:
             print(f"\n{recipe.name}", flush=True)
             result = train_recipe(recipe, seed=args.seed, epochs=args.epochs, progress=not args.no_progress)
-            print(f"  test accuracy {result.test_accuracy:.2%} (best validation {result.best_val_accuracy:.2%} "
-                  f"at epoch {result.best_epoch}; {result.seconds:.1f} s)", flush=True)
+            print(f"  test accuracy {result.test_accuracy:.2%} (validation {result.val_accuracy:.2%}; "
+                  f"trained in {result.seconds:.1f} s)", flush=True)
     return 0
 
 

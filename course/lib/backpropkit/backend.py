@@ -21,7 +21,8 @@ Array = Any  # an array of any array-API namespace (numpy.ndarray, cupy.ndarray,
 
 def namespace(*arrays: Array) -> Any:
     """Return the array namespace shared by ``arrays``; refuse a mix of backends with a clear error."""
-    present = [a for a in arrays if a is not None and not isinstance(a, (int, float, bool))]
+    # Python numbers mix with any backend; NumPy scalars (np.float64 is a float) count as NumPy.
+    present = [a for a in arrays if a is not None and (hasattr(a, "dtype") or not isinstance(a, (int, float)))]
     try:
         return array_namespace(*present)
     except TypeError as error:

@@ -115,11 +115,8 @@ class LayerSet:
 
         functions = {}
         for role, (module_name, function_name) in _REFERENCE.items():
-            try:
-                module = importlib.import_module(f"{__package__}.{module_name}")
-            except ModuleNotFoundError:
-                continue  # that part of the library is not installed: the role stays unavailable
-            functions[role] = getattr(module, function_name, None)
+            module = importlib.import_module(f"{__package__}.{module_name}")
+            functions[role] = getattr(module, function_name)
         return cls(**functions)
 
     @classmethod
@@ -361,7 +358,9 @@ class Model:
                 "call model.to(X)"
             )
         if X.dtype != some_param.dtype:
-            raise TypeError(f"X has dtype {X.dtype} but the parameters {some_param.dtype}; convert X or call model.to(X)")
+            raise TypeError(
+                f"X has dtype {X.dtype} but the parameters {some_param.dtype}; convert X or call model.to(X)"
+            )
         if y is not None:
             check_labels(y, "y", X.shape[0], self.num_classes)
             namespace(X, y)  # labels must live with the inputs (both NumPy or both on the GPU)
@@ -602,7 +601,9 @@ class Layer:
         raise NotImplementedError
 
     def __repr__(self) -> str:
-        settings = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_") and k != "param_names")
+        settings = ", ".join(
+            f"{key}={value!r}" for key, value in vars(self).items() if key not in ("param_names", "roles")
+        )
         return f"{type(self).__name__}({settings})"
 
 
@@ -800,7 +801,9 @@ class Sequential(Model):
             shape = layer.build(self, shape, index, next_layer)
             self.output_shapes.append(shape)
         if len(shape) != 1:
-            raise ValueError(f"the last layer must output class scores (N, C), but it outputs examples of shape {shape}")
+            raise ValueError(
+                f"the last layer must output class scores (N, C), but it outputs examples of shape {shape}"
+            )
         self.num_classes = shape[0]
         return self
 

@@ -11,8 +11,8 @@ update rule of :mod:`backpropkit.optim`, one state dict per parameter::
 Each epoch visits every training example once in a fresh random order. After each epoch the
 trainer records the mean training loss, the accuracy on (a sample of) the training set and the
 validation loss and accuracy; the parameters with the best validation accuracy (ties broken by the
-lower validation loss) are put back in the model at the end (early stopping without stopping). Arrays stay where the data lives (NumPy or
-CuPy); checkpoints are written from host copies.
+lower validation loss) are put back in the model at the end (early stopping without stopping).
+Arrays stay where the data lives (NumPy or CuPy); checkpoints are written from host copies.
 """
 
 from __future__ import annotations
@@ -63,7 +63,9 @@ class Trainer:
     (``{"momentum": 0.9}``). ``progress`` shows a tqdm bar (a widget in Jupyter, text in a
     terminal; it writes to stderr, so turn it off in graded notebook cells). ``augment`` changes
     each training minibatch at random, ``(X_batch, rng) -> X_batch`` (see
-    :mod:`backpropkit.data.augment`).
+    :mod:`backpropkit.data.augment`). ``restore_best=False`` keeps the last parameters instead of
+    those with the best validation accuracy (still available as :attr:`best_params`): better when
+    the schedule anneals to a small rate and the validation set is too small to pick an epoch.
     """
 
     def __init__(
@@ -79,6 +81,7 @@ class Trainer:
         seed: int | None = 0,
         progress: bool = True,
         augment: Callable[[Array, RandomState], Array] | None = None,
+        restore_best: bool = True,
     ) -> None:
         for required in ("params", "loss", "evaluate"):
             if not hasattr(model, required):
@@ -106,6 +109,7 @@ class Trainer:
         self.epochs = int(epochs)
         self.progress = progress
         self.augment = augment
+        self.restore_best = restore_best
         self.rng = RandomState(seed)
         self.history = History()
         self.optimizer_state: dict[str, dict[str, Any]] = {}  # one dict per parameter, filled as it trains
@@ -150,7 +154,7 @@ class Trainer:
                 bar.set_postfix(self._postfix(), refresh=False)
         finally:
             bar.close()
-        if self.best_params is not None:
+        if self.restore_best and self.best_params is not None:
             self.model.params = dict(self.best_params)
         return self.history
 
@@ -260,7 +264,8 @@ class Trainer:
         for name, value in params.items():
             if tuple(value.shape) != tuple(self.model.params[name].shape):
                 raise ValueError(
-                    f"parameter {name} has shape {value.shape} in {path} but {tuple(self.model.params[name].shape)} in the model"
+                    f"parameter {name} has shape {value.shape} in {path} "
+                    f"but {tuple(self.model.params[name].shape)} in the model"
                 )
         self.model.params = {name: self._to_model(value, name) for name, value in params.items()}
         best = {key.split("/", 1)[1]: value for key, value in content.items() if key.startswith("best/")}
@@ -269,7 +274,8 @@ class Trainer:
         for key, value in content.items():
             if key.startswith("state/"):
                 _, name, state_key = key.split("/", 2)
-                self.optimizer_state.setdefault(name, {})[state_key] = self._to_model(value, name) if value.ndim else value.item()
+                restored = self._to_model(value, name) if value.ndim else value.item()
+                self.optimizer_state.setdefault(name, {})[state_key] = restored
         self.history = History(**{f.name: [float(v) for v in content.get(f"history/{f.name}", [])]
                                   for f in fields(History)})
         self.step = int(content["meta/step"])
