@@ -9,6 +9,7 @@ solution region identical to the library's by construction.
 from __future__ import annotations
 
 import inspect
+import os
 import textwrap
 from pathlib import Path
 from typing import Callable
@@ -70,7 +71,7 @@ class Notebook:
         nbformat.validate(nb)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(nbformat.writes(nb) + "\n")
-        print(f"wrote {path.relative_to(REPOSITORY)}")
+        print(f"wrote {os.path.relpath(path)}")
 
 
 # A notebook cell that gathers the functions a student wrote in earlier notebooks, so that the
