@@ -78,13 +78,12 @@ def test_checkpoints_round_trip_and_training_resumes_identically(tmp_path, spira
 
     restored_model, restored = fresh()
     restored.load(path)
+    host = lambda value: backend.get(value) if hasattr(value, "shape") else np.asarray(value)
     for name in model.params:
         np.testing.assert_array_equal(backend.get(restored_model.params[name]), backend.get(model.params[name]))
         assert type(restored_model.params[name]) is type(model.params[name])
         for key, value in trainer.optimizer_state[name].items():
-            np.testing.assert_array_equal(np.asarray(backend.get(value) if hasattr(value, "shape") else value),
-                                          np.asarray(backend.get(restored.optimizer_state[name][key])
-                                                     if hasattr(value, "shape") else restored.optimizer_state[name][key]))
+            np.testing.assert_array_equal(host(restored.optimizer_state[name][key]), host(value))
     assert restored.history == trainer.history
     assert (restored.step, restored.best_epoch, restored.best_val_accuracy, restored.best_val_loss) == (
         trainer.step, trainer.best_epoch, trainer.best_val_accuracy, trainer.best_val_loss)

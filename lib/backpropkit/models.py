@@ -358,7 +358,9 @@ class Model:
                 "call model.to(X)"
             )
         if X.dtype != some_param.dtype:
-            raise TypeError(f"X has dtype {X.dtype} but the parameters {some_param.dtype}; convert X or call model.to(X)")
+            raise TypeError(
+                f"X has dtype {X.dtype} but the parameters {some_param.dtype}; convert X or call model.to(X)"
+            )
         if y is not None:
             check_labels(y, "y", X.shape[0], self.num_classes)
             namespace(X, y)  # labels must live with the inputs (both NumPy or both on the GPU)
@@ -599,7 +601,10 @@ class Layer:
         raise NotImplementedError
 
     def __repr__(self) -> str:
-        settings = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_") and k != "param_names")
+        settings = ", ".join(
+            f"{key}={value!r}" for key, value in vars(self).items()
+            if key not in ("param_names", "roles") and value is not None
+        )
         return f"{type(self).__name__}({settings})"
 
 
@@ -797,7 +802,9 @@ class Sequential(Model):
             shape = layer.build(self, shape, index, next_layer)
             self.output_shapes.append(shape)
         if len(shape) != 1:
-            raise ValueError(f"the last layer must output class scores (N, C), but it outputs examples of shape {shape}")
+            raise ValueError(
+                f"the last layer must output class scores (N, C), but it outputs examples of shape {shape}"
+            )
         self.num_classes = shape[0]
         return self
 
@@ -827,10 +834,10 @@ class Sequential(Model):
         """A table of the layers, their output shapes and parameter counts."""
         if self.input_shape is None:
             return "Sequential (not built yet: call build(input_shape) or fit)"
-        lines = [f"{'layer':<28}{'output shape':<20}{'parameters':>10}"]
+        lines = [f"{'layer':<36}{'output shape':<20}{'parameters':>10}"]
         for layer, shape in zip(self.model_layers, self.output_shapes):
             count = sum(math.prod(self.params[name].shape) for name in layer.param_names)
-            lines.append(f"{repr(layer):<28}{str(('N', *shape)):<20}{count:>10}")
+            lines.append(f"{repr(layer):<36}{str(('N', *shape)):<20}{count:>10}")
         lines.append(f"total parameters: {self.num_parameters()}")
         return "\n".join(lines)
 

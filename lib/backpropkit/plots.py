@@ -92,7 +92,8 @@ def image_grid(
     if image_shape is not None:
         if stack.ndim != 2 or math.prod(image_shape) != stack.shape[1]:
             raise ValueError(
-                f"image_shape {tuple(image_shape)} needs rows of {math.prod(image_shape)} values, got images of shape {stack.shape}"
+                f"image_shape {tuple(image_shape)} needs rows of {math.prod(image_shape)} values, "
+                f"got images of shape {stack.shape}"
             )
         stack = stack.reshape((stack.shape[0], *image_shape))
     if stack.ndim == 4:
@@ -100,7 +101,8 @@ def image_grid(
         stack = np.moveaxis(stack, 1, -1) if channels == 3 else (stack[:, 0] if channels == 1 else stack.mean(axis=1))
     if stack.ndim not in (3, 4) or stack.shape[0] == 0:
         raise ValueError(
-            f"images must have shape (K, H, W), (K, C, H, W) or (K, D) with image_shape, got {_host(images, 'images').shape}"
+            "images must have shape (K, H, W), (K, C, H, W) or (K, D) with image_shape, "
+            f"got {_host(images, 'images').shape}"
         )
     count = stack.shape[0]
     if titles is not None and len(titles) != count:

@@ -11,8 +11,8 @@ update rule of :mod:`backpropkit.optim`, one state dict per parameter::
 Each epoch visits every training example once in a fresh random order. After each epoch the
 trainer records the mean training loss, the accuracy on (a sample of) the training set and the
 validation loss and accuracy; the parameters with the best validation accuracy (ties broken by the
-lower validation loss) are put back in the model at the end (early stopping without stopping). Arrays stay where the data lives (NumPy or
-CuPy); checkpoints are written from host copies.
+lower validation loss) are put back in the model at the end (early stopping without stopping).
+Arrays stay where the data lives (NumPy or CuPy); checkpoints are written from host copies.
 """
 
 from __future__ import annotations
@@ -264,7 +264,8 @@ class Trainer:
         for name, value in params.items():
             if tuple(value.shape) != tuple(self.model.params[name].shape):
                 raise ValueError(
-                    f"parameter {name} has shape {value.shape} in {path} but {tuple(self.model.params[name].shape)} in the model"
+                    f"parameter {name} has shape {value.shape} in {path} "
+                    f"but {tuple(self.model.params[name].shape)} in the model"
                 )
         self.model.params = {name: self._to_model(value, name) for name, value in params.items()}
         best = {key.split("/", 1)[1]: value for key, value in content.items() if key.startswith("best/")}
@@ -273,7 +274,8 @@ class Trainer:
         for key, value in content.items():
             if key.startswith("state/"):
                 _, name, state_key = key.split("/", 2)
-                self.optimizer_state.setdefault(name, {})[state_key] = self._to_model(value, name) if value.ndim else value.item()
+                restored = self._to_model(value, name) if value.ndim else value.item()
+                self.optimizer_state.setdefault(name, {})[state_key] = restored
         self.history = History(**{f.name: [float(v) for v in content.get(f"history/{f.name}", [])]
                                   for f in fields(History)})
         self.step = int(content["meta/step"])

@@ -87,7 +87,9 @@ def _batches_from_archive(path: Path, verify: bool, expected: Mapping[str, str])
                     raise ValueError(f"{path} has no {name}; it is not the CIFAR-10 python archive ({CIFAR10_URL})")
                 contents[name] = archive.extractfile(members[name]).read()
     except (tarfile.TarError, OSError, EOFError) as error:
-        raise ValueError(f"{path} is not a readable .tar.gz archive ({error}); fetch it again from {CIFAR10_URL}") from None
+        raise ValueError(
+            f"{path} is not a readable .tar.gz archive ({error}); fetch it again from {CIFAR10_URL}"
+        ) from None
     return contents
 
 
