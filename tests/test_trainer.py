@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import functools
 
+import matplotlib
+
+matplotlib.use("Agg")
+
 import numpy as np
 import pytest
 
@@ -42,6 +46,8 @@ def test_best_parameters_by_validation_accuracy_are_restored(spiral):
     assert trainer.best_val_accuracy == max(history.val_accuracy)
     assert model.accuracy(X_val, y_val) == pytest.approx(trainer.best_val_accuracy)
     assert all(model.params[name] is trainer.best_params[name] for name in model.params)
+    loss_axes, accuracy_axes = trainer.plot_history().axes
+    assert len(loss_axes.get_lines()) == 2 and len(accuracy_axes.get_lines()) == 2  # training and validation
 
 
 def test_the_schedule_sets_each_step_and_hyperparameters_reach_the_rule(spiral):
