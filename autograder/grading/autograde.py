@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +23,7 @@ class GradingRun:
 
     graded: list[SubmissionResult] = field(default_factory=list)
     skipped: int = 0  # already graded, left alone
+    writing_seconds: float = 0.0  # spent by the parent writing gradebook, notebooks and results
 
 
 def grade_class(
@@ -48,7 +50,9 @@ def grade_class(
     results = grade_on_cluster(jobs, scheduler) if scheduler else grade_locally(jobs, workers)
     with tqdm(total=len(jobs), desc="grading", unit="submission", disable=not progress) as bar:
         for job, result in results:
+            started = time.perf_counter()
             writer.write(job, result)
+            run.writing_seconds += time.perf_counter() - started
             run.graded.append(result)
             bar.set_postfix_str(f"{job.student}/{job.assignment} {result.points:g}/{result.max_points:g}")
             bar.update()

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 
+from dateutil.parser import parse as parse_timestamp
+
 from .workspace import Workspace
 
 MAX_UNZIPPED_BYTES = 200 * 2**20
@@ -87,9 +89,9 @@ def _latest_exchange_submissions(folders: list[Path], assignment: str) -> list[t
         if submitted_for != assignment:
             continue
         try:
-            when = datetime.fromisoformat(stamp.replace(" ", "T"))
+            when = parse_timestamp(stamp)  # nbgrader writes e.g. "2026-01-02 10:00:00.000000 UTC"
             when = when if when.tzinfo else when.replace(tzinfo=timezone.utc)
-        except ValueError:
+        except (ValueError, OverflowError):
             when = None
         current = latest.get(student)
         if current is None or (when and current[2] and when > current[2]):

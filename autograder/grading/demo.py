@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,6 +89,7 @@ def run_demo(source_root: Path, workspace_root: Path | None = None, assignments:
              workers: int | None = None, limits: Limits | None = None, release_root: Path | None = None) -> str:
     """Run the pipeline; return the report it prints (grade table and where everything went)."""
     assignments = list(assignments or DEFAULT_ASSIGNMENTS)
+    os.environ.setdefault("BACKPROPKIT_QUICK", "1")  # the notebooks' short training runs
     scratch = Path(workspace_root or tempfile.mkdtemp(prefix="bpk-demo-"))
     workspace = Workspace(scratch / "grading", source_root)
     if release_root is None:

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import nbformat
 from nbformat.validator import normalize
+from nbformat.warnings import MissingIDFieldWarning
 from nbgrader.api import Gradebook, MissingEntry
 from sqlalchemy.exc import SAWarning
 from nbgrader.preprocessors import (
@@ -158,7 +159,9 @@ class GradebookWriter:
 def _as_notebook(submitted: dict) -> nbformat.NotebookNode:
     """The submission as an nbformat 4 notebook with string sources, however it was saved."""
     try:
-        notebook = nbformat.reads(json.dumps(submitted), as_version=4)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", MissingIDFieldWarning)  # normalize() below adds the ids
+            notebook = nbformat.reads(json.dumps(submitted), as_version=4)
         _, normalized = normalize(notebook)  # adds the cell ids older front ends leave out
         return nbformat.from_dict(normalized)
     except Exception:  # not valid nbformat: keep the cells that look like cells

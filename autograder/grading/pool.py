@@ -46,7 +46,9 @@ def grade_locally(jobs: list[SubmissionJob], workers: int | None = None) -> Iter
     workers = workers or default_workers()
     attempts = {id(job): 0 for job in jobs}
     waiting = list(jobs)
-    context = multiprocessing.get_context("spawn")
+    # fork: workers start with the grader already imported (spawn would import it again in each)
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    context = multiprocessing.get_context(method)
     while waiting:
         with ProcessPoolExecutor(max_workers=min(workers, len(waiting)), mp_context=context) as pool:
             running: dict[Future, SubmissionJob] = {}

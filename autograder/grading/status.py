@@ -45,7 +45,10 @@ def format_table(rows: list[Row]) -> str:
         cells = [row.student, row.assignment, row.state, row.points]
         lines.append("  ".join(c.ljust(w) for c, w in zip(cells, widths)) + "  " + reason)
     counts = {state: sum(r.state == state for r in rows) for state in ("graded", "failed", "pending")}
-    lines.append(f"\n{counts['graded']} graded, {counts['failed']} graded with problems, {counts['pending']} pending")
+    done, total = counts["graded"] + counts["failed"], len(rows)
+    filled = round(30 * done / total) if total else 30
+    lines.append(f"\n[{'#' * filled}{'.' * (30 - filled)}] {done}/{total} graded "
+                 f"({counts['failed']} with problems, {counts['pending']} pending; a running `grade` fills this in)")
     if not sandbox.filesystem_isolation_available():
         lines.append("warning: this kernel has no Landlock; student code can read files outside its folder")
     return "\n".join(lines)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import builtins
 import os
 import pickle
+import shutil
 import signal
 import socket
 import struct
@@ -76,6 +77,7 @@ class StudentSession:
             readable += self.library_path.split(os.pathsep)
         home = self.workdir / ".home"
         home.mkdir(exist_ok=True)
+        _seed_matplotlib_cache(home / "matplotlib")
         env = {
             "PATH": "/usr/bin:/bin", "HOME": str(home), "TMPDIR": str(home), "IPYTHONDIR": str(home / "ipython"),
             "MPLCONFIGDIR": str(home / "matplotlib"), "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0",
@@ -83,6 +85,8 @@ class StudentSession:
             "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
             "LANG": "C.UTF-8",
         }
+        # the kit's own switches (e.g. BACKPROPKIT_QUICK=1 for short training runs) reach the notebook
+        env.update({k: v for k, v in os.environ.items() if k.startswith("BACKPROPKIT_")})
         self._bystanders = sandbox.own_children()
         budget = sandbox.user_process_count() + self.limits.max_processes
         self.process = subprocess.Popen(
@@ -270,6 +274,24 @@ class StudentSession:
             }
             return reasons.get(signal_number, f"the kernel died from signal {signal.Signals(signal_number).name}")
         return f"the kernel exited with status {code} (os._exit or sys.exit in the code)"
+
+
+def _seed_matplotlib_cache(folder: Path) -> None:
+    """Give the student process the grader's matplotlib font list, which takes seconds to rebuild."""
+    try:
+        import matplotlib
+
+        cache = Path(matplotlib.get_cachedir())
+        fonts = sorted(cache.glob("fontlist-*.json"))
+        if not fonts:
+            from matplotlib import font_manager  # noqa: F401  (builds the font list once)
+
+            fonts = sorted(cache.glob("fontlist-*.json"))
+    except Exception:
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    for font_list in fonts:
+        shutil.copyfile(font_list, folder / font_list.name)
 
 
 class RemoteObject:

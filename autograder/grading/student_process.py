@@ -22,7 +22,9 @@ layer's cache holding objects, a ``Value`` node, a function) stays here and cros
 
 from __future__ import annotations
 
+import builtins
 import io
+import linecache
 import os
 import pickle
 import socket
@@ -62,39 +64,45 @@ class StudentServer:
         self.output_limit = output_limit
         self.handles: dict[int, object] = {}
         self.next_handle = 1
-        self.shell = self._make_shell()
+        self.user_ns: dict = {"__name__": "__main__", "__builtins__": builtins, "display": _display}
+        self.shell = None  # IPython, started only for cells that need it (it costs a second to import)
+        self.cells_run = 0
 
     # -------------------------------------------------------------- running cells
-    @staticmethod
-    def _make_shell():
-        try:
+    def _ipython(self):
+        if self.shell is None:
             from IPython.core.interactiveshell import InteractiveShell
             from traitlets.config import Config
-        except ImportError:  # plain Python still runs notebooks without magics
-            return None
-        config = Config()
-        config.HistoryManager.enabled = False
-        shell = InteractiveShell.instance(config=config)
-        shell.showtraceback = lambda *a, **k: None  # the traceback is reported by run() itself
-        shell.enable_gui = lambda gui=None: None  # `%matplotlib inline` works without a front end
-        return shell
+
+            config = Config()
+            config.HistoryManager.enabled = False
+            shell = InteractiveShell.instance(config=config, user_ns=self.user_ns)
+            shell.showtraceback = lambda *a, **k: None  # the traceback is reported by run() itself
+            shell.enable_gui = lambda gui=None: None  # `%matplotlib inline` works without a front end
+            self.shell = shell
+        return self.shell
 
     def namespace(self) -> dict:
-        return self.shell.user_ns if self.shell is not None else self.__dict__.setdefault("_ns", {"__name__": "__main__"})
+        return self.user_ns
 
     def run(self, source: str) -> tuple:
         captured = CappedText(self.output_limit)
         saved = sys.stdout, sys.stderr
         sys.stdout = sys.stderr = captured
         error = None
+        self.cells_run += 1
+        # MPLBACKEND=Agg already draws off screen; the magic that asks for it needs no IPython
+        source = "\n".join(line for line in source.splitlines() if not line.strip().startswith("%matplotlib"))
         try:
-            if self.shell is not None:
-                result = self.shell.run_cell(source, store_history=False, silent=False)
+            if _needs_ipython(source):
+                result = self._ipython().run_cell(source, store_history=False, silent=False)
                 failure = result.error_before_exec or result.error_in_exec
                 if failure is not None:
                     error = _describe(failure)
             else:
-                exec(compile(source, "<cell>", "exec"), self.namespace())
+                name = f"<cell {self.cells_run}>"
+                linecache.cache[name] = (len(source), None, source.splitlines(True), name)  # code in tracebacks
+                exec(compile(source, name, "exec"), self.user_ns)
         except BaseException as failure:  # SystemExit, KeyboardInterrupt raised by the student
             error = _describe(failure)
         finally:
@@ -212,6 +220,17 @@ class StudentServer:
             except EOFError:
                 return
             self.answer(message)
+
+
+def _needs_ipython(source: str) -> bool:
+    """Magics, shell escapes and ``get_ipython()`` need IPython; plain Python does not."""
+    return "get_ipython" in source or any(line.lstrip().startswith(("%", "!")) for line in source.splitlines())
+
+
+def _display(*values: object) -> None:
+    """``display()`` outside IPython: print the values (outputs are only kept as text)."""
+    for value in values:
+        print(repr(value))
 
 
 def _describe(failure: BaseException) -> str:
