@@ -330,8 +330,8 @@ def follow(rule, surface, start, steps, **hyperparameters):
     nb.md(r"""
 Each rule gets its own learning rate, picked by hand to be roughly the largest that behaves on
 that surface: comparing rules at one shared learning rate would mostly measure which rule that
-rate happens to suit. The momentum rules take about a tenth of SGD's rate, since their velocity
-grows to ten gradients.
+rate happens to suit. The momentum rules take a fifth to a tenth of SGD's rate, since their
+velocity grows to as much as ten gradients.
 
 For comparison we add **L-BFGS**, a quasi-Newton method: from the last few gradients it builds an
 estimate of the curvature and steps towards the minimum of a local quadratic model, with a line
@@ -654,8 +654,12 @@ change: the early phase, where the large rate does the useful work. That is the 
 large steps while far away, small steps to settle. (Decay too early or too hard and the weights
 freeze before they arrive: try `decay=0.01` for the step schedule.)
 
-In practice: Adam often works with a constant rate; SGD with momentum usually needs a schedule,
-and cosine with a short warmup is a strong default that needs only the length of training.
+How much a schedule matters depends on how noisy the gradients are and how long training runs.
+On a problem as easy as the digits, a network trained for 15 epochs with momentum SGD ends
+within about one percentage point of validation accuracy whichever schedule it uses; on large
+data sets trained for days, the schedule is one of the settings that matter most. In practice:
+Adam often works with a constant rate; SGD with momentum usually needs a schedule, and cosine
+with a short warmup is a strong default that needs only the length of training.
 """)
     return nb
 
