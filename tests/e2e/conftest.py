@@ -109,14 +109,22 @@ def course(
 
 
 @pytest.fixture(scope="session")
-def lab(course: CourseWorkspace, course_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
-    """scripts/lab.sh serving the temporary course on a free localhost port; stopped at the end."""
+def lab_port() -> int:
+    """$BACKPROPKIT_E2E_PORT, or a free port; checked before any course is built."""
     requested = os.environ.get(PORT_VARIABLE)
     port = int(requested) if requested else free_port()
     if not port_is_free(port):
         pytest.skip(f"port {port} is already in use: free it, or unset {PORT_VARIABLE} to let the test pick one")
+    return port
+
+
+@pytest.fixture(scope="session")
+def lab(
+    lab_port: int, course: CourseWorkspace, course_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LabServer]:
+    """scripts/lab.sh serving the temporary course on localhost; stopped at the end, whatever happens."""
     try:
-        with running_lab(course.root, port, course_env, tmp_path_factory.mktemp("jupyter-state")) as server:
+        with running_lab(course.root, lab_port, course_env, tmp_path_factory.mktemp("jupyter-state")) as server:
             yield server
     except PortInUse as taken:
         pytest.skip(f"{taken}: free it, or unset {PORT_VARIABLE} to let the test pick one")

@@ -133,7 +133,7 @@ class NotebookPage:
             self.page.wait_for_timeout(250)
         self.seconds_to_kernel = time.monotonic() - started
 
-    def run_like_a_student(self, timeout_s: float = 300.0) -> None:
+    def run_like_a_student(self, timeout_s: float = 600.0) -> None:
         """Run All Cells, then after every stop run from the next cell down, until all have run."""
         deadline = time.monotonic() + timeout_s
         self._run_from_menu("Run All Cells", deadline)

@@ -31,7 +31,7 @@ def parse_score(text: str) -> tuple[float, float]:
     return float(match[1]), float(match[2])
 
 
-def test_formgrader_shows_the_autograded_scores(tab: BrowserTab, course: CourseWorkspace, lab: LabServer) -> None:
+def test_formgrader_shows_the_autograded_scores(tab: BrowserTab, lab: LabServer, course: CourseWorkspace) -> None:
     page, assignment = tab.page, course.notebook.assignment
 
     # The TA's way in: JupyterLab's Nbgrader menu opens formgrader in a tab.

@@ -27,7 +27,7 @@ def draws_figures(notebook_json: dict) -> bool:
     return False
 
 
-def test_solution_runs_clean_with_figures(tab: BrowserTab, course: CourseWorkspace, lab: LabServer) -> None:
+def test_solution_runs_clean_with_figures(tab: BrowserTab, lab: LabServer, course: CourseWorkspace) -> None:
     path = course.notebook.source_path
     notebook = NotebookPage(tab.page, lab, path)
     notebook.open()

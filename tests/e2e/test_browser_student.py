@@ -30,7 +30,7 @@ def functions_to_write(notebook_json: dict) -> set[str]:
 
 
 def test_unanswered_release_says_what_to_implement_and_nothing_else_fails(
-    tab: BrowserTab, course: CourseWorkspace, lab: LabServer
+    tab: BrowserTab, lab: LabServer, course: CourseWorkspace
 ) -> None:
     path = course.notebook.release_path
     notebook = NotebookPage(tab.page, lab, path)
