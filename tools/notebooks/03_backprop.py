@@ -958,12 +958,13 @@ fig.tight_layout()
 plt.show()
 """)
     nb.md(r"""
-Without a penalty, the larger networks bend the boundary around individual noisy points
-(training accuracy above validation accuracy: overfitting). A moderate penalty smooths the
-boundary; too strong a penalty flattens it until it underfits, whatever the size. The 300-unit
-network with a well-chosen `reg` does at least as well as any smaller network: capacity is
-cheap, regularization is the knob. Which strength is "well chosen" is decided on validation data,
-never on the test set.
+Without a penalty, the larger networks bend the boundary around individual noisy points: small
+islands of one class inside another, and training accuracy well above validation accuracy
+(overfitting). A moderate penalty removes the islands and smooths the boundary at no cost in
+validation accuracy; too strong a penalty flattens it until it underfits, whatever the size. The
+5-unit network cannot follow the arms at all, while the 300-unit network, given a suitable
+penalty, does as well as the best of the others: capacity is cheap, regularization is the knob.
+Which strength is "suitable" is decided on validation data, never on the test set.
 
 **Next:** notebook 4 replaces Adam's magic with update rules you write yourself.
 """)
