@@ -3,4 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+bash scripts/setup-browser.sh   # Chromium for the browser tests (installs only as root)
 exec .venv/bin/python -m pytest "$@"
