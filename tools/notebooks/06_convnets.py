@@ -119,13 +119,14 @@ check_conv_forward(conv_forward_naive, x_shape=(2, 3, 4, 4), w_shape=(2, 3, 4, 4
     Before any learning, hand-made filters show what a convolution does. The difference of
     neighbouring columns responds to vertical strokes, the difference of neighbouring rows to
     horizontal strokes, and a constant filter blurs. Below they run through *your*
-    `conv_forward_naive` on a few digits.
+    `conv_forward_naive` on a few digits. The edge filters respond with a sign: red where the image
+    gets brighter from left to right (or top to bottom), blue where it gets darker.
     """)
     nb.code(r"""
 from backpropkit.data import load_digits
 
 digits = load_digits(flatten=False, seed=0)
-images = digits.X_train[:4]  # (4, 1, 8, 8)
+images = digits.X_train[:4] - digits.X_train.min()  # (4, 1, 8, 8), background 0 like the zero padding
 
 filters = np.zeros((3, 1, 3, 3))
 filters[0, 0] = [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]]  # vertical strokes (Sobel)
@@ -137,7 +138,11 @@ fig, axes = plt.subplots(4, 4, figsize=(6, 6))
 for row in range(4):
     panels = [images[row, 0]] + [feature_maps[row, f] for f in range(3)]
     for ax, panel, title in zip(axes[row], panels, ["digit", "vertical", "horizontal", "blur"]):
-        ax.imshow(panel, cmap="gray")
+        if title in ("vertical", "horizontal"):  # signed responses: red and blue are edges of opposite direction
+            limit = np.abs(panel).max()
+            ax.imshow(panel, cmap="RdBu_r", vmin=-limit, vmax=limit)
+        else:
+            ax.imshow(panel, cmap="gray")
         ax.set_xticks([]); ax.set_yticks([])
         if row == 0:
             ax.set_title(title)
@@ -256,11 +261,11 @@ plt.show()
     ## 4. Max pooling
 
     Max pooling slides a window over each channel separately and keeps the largest value. With a
-    window of `pool_height` × `pool_width` moved by `stride`:
+    window of $p_h \times p_w$ pixels (`pool_height` × `pool_width`) moved by $s$ (`stride`):
 
-    $$\text{out}[n, c, i, j] = \max_{0 \le k < \text{pool\_height},\; 0 \le l < \text{pool\_width}}
+    $$\text{out}[n, c, i, j] = \max_{0 \le k < p_h,\; 0 \le l < p_w}
     x[n, c,\; i s + k,\; j s + l], \qquad
-    H' = 1 + \frac{H - \text{pool\_height}}{s} .$$
+    H' = 1 + \frac{H - p_h}{s}, \qquad W' = 1 + \frac{W - p_w}{s} .$$
 
     It has no parameters. It shrinks the maps (2×2 windows with stride 2 keep a quarter of the
     values), so later layers see a larger part of the image at lower cost, and a feature that moves
