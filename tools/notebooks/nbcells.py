@@ -78,6 +78,7 @@ class Notebook:
 # networks trained later run on the student's own code. Answer cells are plain ``def``s that
 # rely only on the notebook's first code cell (its imports), so running those two is enough.
 EARLIER_ANSWERS = r'''
+import functools
 import json
 from pathlib import Path
 
@@ -96,5 +97,18 @@ def answers_from(notebook_path):
     scope = {"__name__": "answers"}
     for cell in cells[:1] + answer_cells:
         exec(TransformerManager().transform_cell("".join(cell["source"])), scope)
-    return {name: value for name, value in scope.items() if callable(value) and getattr(value, "__module__", "") == "answers"}
+    functions = {name: value for name, value in scope.items() if callable(value) and getattr(value, "__module__", "") == "answers"}
+    return {name: _saying_where(function, notebook_path) for name, function in functions.items()}
+
+
+def _saying_where(function, notebook_path):
+    # An unanswered exercise names the notebook it lives in, not "the cell below".
+    @functools.wraps(function)
+    def call(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except NotImplementedError:
+            raise NotImplementedError(f"{function.__name__} is not written yet: answer it in {notebook_path}") from None
+
+    return call
 '''
