@@ -187,3 +187,31 @@ def test_collect_names_a_missing_folder(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="not in"):
         collect(workspace, "no_such_assignment", tmp_path)
     assert os.listdir(workspace.root) == [".gitignore"]
+
+
+KILL_MARKER: list[Path] = []  # set by the test below; forked workers inherit it
+
+
+def _grade_but_die_once_on_carol(job):
+    """Stands in for the worker's grading function: the first time carol comes, the worker dies."""
+    from autograder.grading.grader import grade_submission
+
+    if job.student == "carol" and not KILL_MARKER[0].exists():
+        KILL_MARKER[0].write_text("")
+        os._exit(1)  # the worker process dies as if the machine had killed it
+    return grade_submission(job)
+
+
+def test_a_worker_killed_mid_class_loses_no_submission(tmp_path: Path, inbox: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from autograder.grading import pool
+
+    KILL_MARKER[:] = [tmp_path / "killed-once"]
+    monkeypatch.setattr(pool, "grade_submission", _grade_but_die_once_on_carol)
+    workspace = Workspace(tmp_path / "grading", SOURCE)
+    collect(workspace, "toy", inbox)
+    run = grade_class(workspace, "toy", workers=2, limits=LIMITS, progress=False)
+    assert KILL_MARKER[0].exists()
+    assert sorted(r.student for r in run.graded) == sorted(EXPECTED)
+    for student, expected in EXPECTED.items():
+        points = {t.grade_id: t.points for n in workspace.result(student, "toy").notebooks for t in n.tests}
+        assert (points["affine_backward_tests"], points["relu_backward_tests"]) == expected, student

@@ -101,12 +101,13 @@ class _Run:
                 record.append(CellOutput(index, "", f"{crash}; this cell is skipped"))
             return
         started = time.monotonic()
-        session.set_time_limit(self.budget())
+        budget = self.budget()
+        session.set_time_limit(budget)
         try:
             ran = session.run_cell(cells.source_of(self.cells[index]))
         except StudentTimeout:
             self.stop()
-            message = f"this cell was stopped after {self.budget():.0f} s (time limit); it is skipped"
+            message = f"this cell was stopped after {budget:.0f} s (time limit); it is skipped"
             if record is not None:
                 record.append(CellOutput(index, "", message))
             return
@@ -134,12 +135,13 @@ def grade_notebook(notebook: NotebookJob, workdir: Path, job: SubmissionJob, tim
     source_tests = {cells.grade_id(c): c for c in cells.test_cells(notebook.source)}
     submitted_cells = [c for c in notebook.submitted.get("cells", []) if isinstance(c, dict)]
     steps: list[tuple[str, object]] = []
+    placed: set[str] = set()
     for index, cell in enumerate(submitted_cells):
-        if cells.grade_id(cell) in source_tests and cells.grade_id(cell) not in [s for k, s in steps if k == "test"]:
-            steps.append(("test", cells.grade_id(cell)))
-        elif cell.get("cell_type") == "code" and not cells.is_test_cell(cell):
-            steps.append(("student", index))
-    placed = {s for k, s in steps if k == "test"}
+        if cells.is_test_cell(cell) and cells.grade_id(cell) in source_tests and cells.grade_id(cell) not in placed:
+            steps.append(("test", cells.grade_id(cell)))  # the instructor's version runs here, in the checker
+            placed.add(cells.grade_id(cell))
+        elif cell.get("cell_type") == "code":
+            steps.append(("student", index))  # including "test cells" the instructor never wrote
     steps += [("test", gid) for gid in source_tests if gid not in placed]  # deleted test cells
 
     checker = Checker(notebook.source, Path(job.assignment_dir))
