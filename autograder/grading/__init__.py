@@ -1,0 +1,19 @@
+"""The TA's autograder behind ``bpk-grade``: sandboxed, parallel grading over nbgrader.
+
+One module per concept, in the order a submission meets them:
+
+    workspace         the grading folder (submitted/, autograded/, feedback/, gradebook.db)
+    collect           submissions in: folders, zips, an nbgrader exchange
+    results           the job a worker grades and the result it sends back
+    sandbox           resource limits, Landlock, killing a student's processes
+    student_process   the student's side: runs cells, serves calls (runs inside the sandbox)
+    student_link      the grader's side of that process: proxies, timeouts, crash reasons
+    wire              reading what a student process sends without trusting it
+    cells             which cells are answers, tests, graded names
+    trusted_check     runs the instructor's test cells against proxies
+    grader            one submission, notebook by notebook, surviving crashes
+    pool, dask_backend   many submissions at once, on this machine or a Dask cluster
+    gradebook_writer  the single writer of nbgrader's gradebook
+    autograde         a class: jobs out, results written as they come back
+    feedback, export, status, self_check, demo   what the TA and students read
+"""
