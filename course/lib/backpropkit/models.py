@@ -602,7 +602,8 @@ class Layer:
 
     def __repr__(self) -> str:
         settings = ", ".join(
-            f"{key}={value!r}" for key, value in vars(self).items() if key not in ("param_names", "roles")
+            f"{key}={value!r}" for key, value in vars(self).items()
+            if key not in ("param_names", "roles") and value is not None
         )
         return f"{type(self).__name__}({settings})"
 
@@ -833,10 +834,10 @@ class Sequential(Model):
         """A table of the layers, their output shapes and parameter counts."""
         if self.input_shape is None:
             return "Sequential (not built yet: call build(input_shape) or fit)"
-        lines = [f"{'layer':<28}{'output shape':<20}{'parameters':>10}"]
+        lines = [f"{'layer':<36}{'output shape':<20}{'parameters':>10}"]
         for layer, shape in zip(self.model_layers, self.output_shapes):
             count = sum(math.prod(self.params[name].shape) for name in layer.param_names)
-            lines.append(f"{repr(layer):<28}{str(('N', *shape)):<20}{count:>10}")
+            lines.append(f"{repr(layer):<36}{str(('N', *shape)):<20}{count:>10}")
         lines.append(f"total parameters: {self.num_parameters()}")
         return "\n".join(lines)
 
