@@ -269,7 +269,8 @@ else:
     softmax and Adam (collected from the earlier notebooks by the next cell; whatever it cannot find
     comes from the library) and the library's fast convolution and pooling. Your functions run on
     the GPU if they take `xp` from their inputs and create arrays with `device=`; a stray `np.`
-    call shows up here as an error about mixing backends.
+    call usually shows up here as an error, since CuPy refuses to turn a GPU array into a NumPy one
+    behind your back.
     """)
     nb.locked("your_network", EARLIER_ANSWERS + r"""
 
@@ -321,8 +322,9 @@ else:
     to the host. So on this data set the GPU gains little, or even loses: launch and transfer
     overheads dominate. Its advantage appears when each operation is large, as the matrix-product
     and convolution measurements above show: bigger images (CIFAR-10 is 3×32×32), wider layers,
-    bigger batches. The accuracies agree up to float32 rounding and the different order of
-    summation on the GPU.
+    bigger batches. The two accuracies differ a little, as two training runs do: on the GPU the
+    initial weights are drawn by CuPy's own random generator, so it trains a different draw of the
+    same network.
 
     **Checklist for your own GPU code.**
 
