@@ -215,3 +215,22 @@ def test_a_worker_killed_mid_class_loses_no_submission(tmp_path: Path, inbox: Pa
     for student, expected in EXPECTED.items():
         points = {t.grade_id: t.points for n in workspace.result(student, "toy").notebooks for t in n.tests}
         assert (points["affine_backward_tests"], points["relu_backward_tests"]) == expected, student
+
+
+def test_the_notebook_time_limit_zeroes_only_the_tests_it_cut_off(tmp_path: Path) -> None:
+    from autograder.grading.grader import grade_submission
+    from autograder.grading.results import NotebookJob, SubmissionJob
+
+    slow = copy.deepcopy(reference())
+    index = next(i for i, c in enumerate(slow["cells"]) if c["metadata"].get("nbgrader", {}).get("grade_id") == "relu_backward")
+    slow["cells"].insert(index, {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+                                 "source": "import time\ntime.sleep(2.5)"})
+    slow["cells"].insert(index, copy.deepcopy(slow["cells"][index]))
+    job = SubmissionJob("slow", "toy", [NotebookJob(NOTEBOOK, reference(), slow)],
+                        {"toy_checks.py": (SOURCE / "toy" / "toy_checks.py").read_bytes()}, str(SOURCE / "toy"),
+                        limits=Limits(cell_timeout=3, notebook_timeout=4))
+    (notebook,) = grade_submission(job).notebooks
+    points = {t.grade_id: t for t in notebook.tests}
+    assert points["affine_backward_tests"].points == 3.0  # ran before the time was up
+    assert points["relu_backward_tests"].points == 0.0
+    assert "time limit" in points["relu_backward_tests"].reason
