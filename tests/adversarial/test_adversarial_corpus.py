@@ -8,7 +8,6 @@ time, with small limits; each test then reads one student's result from the grad
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from nbgrader.api import Gradebook
