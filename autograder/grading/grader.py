@@ -48,7 +48,8 @@ def write_files(workdir: Path, files: dict[str, bytes]) -> None:
         target.write_bytes(content)
 
 
-def _zero_all(notebook: NotebookJob, reason: str) -> NotebookResult:
+def zero_notebook(notebook: NotebookJob, reason: str) -> NotebookResult:
+    """Zero points for every test of ``notebook``, each with ``reason``."""
     tests = [
         TestOutcome(cells.grade_id(c) or "?", 0.0, cells.points(c), failure=reason, reason=reason)
         for c in cells.test_cells(notebook.source)
@@ -131,7 +132,7 @@ class _Run:
 def grade_notebook(notebook: NotebookJob, workdir: Path, job: SubmissionJob, timings: dict) -> NotebookResult:
     """Run one notebook's cells and the instructor's tests; never raises for anything the student did."""
     if notebook.submitted is None:
-        return _zero_all(notebook, notebook.problem or "notebook missing from the submission")
+        return zero_notebook(notebook, notebook.problem or "notebook missing from the submission")
     source_tests = {cells.grade_id(c): c for c in cells.test_cells(notebook.source)}
     submitted_cells = [c for c in notebook.submitted.get("cells", []) if isinstance(c, dict)]
     steps: list[tuple[str, object]] = []

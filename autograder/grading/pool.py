@@ -15,10 +15,8 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from typing import Callable, Iterator
 
-from .grader import grade_submission
-from .results import NotebookResult, SubmissionJob, SubmissionResult
-from .trusted_check import TestOutcome
-from . import cells
+from .grader import grade_submission, zero_notebook
+from .results import SubmissionJob, SubmissionResult
 
 Finished = Callable[[SubmissionJob, SubmissionResult], None]
 
@@ -28,17 +26,8 @@ def default_workers() -> int:
 
 
 def failed_result(job: SubmissionJob, reason: str) -> SubmissionResult:
-    """Zero points for every test, each with ``reason``."""
-    notebooks = [
-        NotebookResult(
-            n.name,
-            [TestOutcome(cells.grade_id(c) or "?", 0.0, cells.points(c), failure=reason, reason=reason)
-             for c in cells.test_cells(n.source)],
-            problem=reason,
-        )
-        for n in job.notebooks
-    ]
-    return SubmissionResult(job.student, job.assignment, notebooks)
+    """Zero points for every test of every notebook, each with ``reason``."""
+    return SubmissionResult(job.student, job.assignment, [zero_notebook(n, reason) for n in job.notebooks])
 
 
 def grade_locally(jobs: list[SubmissionJob], workers: int | None = None) -> Iterator[tuple[SubmissionJob, SubmissionResult]]:
