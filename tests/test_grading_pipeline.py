@@ -234,3 +234,21 @@ def test_the_notebook_time_limit_zeroes_only_the_tests_it_cut_off(tmp_path: Path
     assert points["affine_backward_tests"].points == 3.0  # ran before the time was up
     assert points["relu_backward_tests"].points == 0.0
     assert "time limit" in points["relu_backward_tests"].reason
+
+
+def test_the_command_line_runs_the_whole_pipeline(tmp_path: Path, inbox: Path, capsys: pytest.CaptureFixture) -> None:
+    base = ["--workspace", str(tmp_path / "grading"), "--source", str(SOURCE)]
+    assert cli(base + ["collect", "toy", str(inbox)]) == 0
+    assert "collected 5 submission(s)" in capsys.readouterr().out
+    assert cli(base + ["grade", "toy", "--workers", "2", "--cell-timeout", "20"]) == 0
+    assert "graded 6 submission(s)" in capsys.readouterr().out
+    assert cli(base + ["grade", "toy"]) == 0
+    assert "graded 0 submission(s); 6 already graded" in capsys.readouterr().out
+    assert cli(base + ["feedback"]) == 0 and (tmp_path / "grading" / "feedback" / "carol" / "toy" / "layers.html").is_file()
+    assert cli(base + ["export", "--output", str(tmp_path / "out.csv")]) == 0
+    assert len(list(csv.DictReader((tmp_path / "out.csv").open()))) == len(EXPECTED)
+    capsys.readouterr()
+    assert cli(base + ["status", "toy"]) == 0
+    table = capsys.readouterr().out
+    assert "6/6 graded" in table and "frank" in table and "missing" in table
+    assert cli(base + ["collect", "no_such_assignment", str(inbox)]) == 2
