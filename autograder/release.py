@@ -13,8 +13,8 @@ tools/notebooks/ and never reach course/.
 from __future__ import annotations
 
 import argparse
+import ast
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -28,7 +28,6 @@ from .sync_solutions import ROOT, SOLUTIONS
 
 COURSE = ROOT / "course"
 STUB = 'raise NotImplementedError("Write your answer here (replace this line), then run the check cell below.")'
-_DEF = re.compile(r"^(\s*)(def|class) (\w+)\b")
 
 
 def assignments(solutions: Path = SOLUTIONS) -> list[str]:
@@ -53,21 +52,28 @@ def _generate(staging: Path) -> None:
 
 def name_the_stubs(source: str) -> str:
     """Make each stub inside a ``def`` say which function it belongs to."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return source  # not plain Python (a magic, say): leave the generic message
+    # (first line, last line, qualified name) of every outermost function, methods as Class.name.
+    spans: list[tuple[int, int, str]] = []
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            spans.append((node.lineno, node.end_lineno, node.name))
+        elif isinstance(node, ast.ClassDef):
+            spans += [
+                (item.lineno, item.end_lineno, f"{node.name}.{item.name}")
+                for item in node.body
+                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))
+            ]
     lines = source.splitlines()
-    owners: list[tuple[int, str, str]] = []  # (indentation, "def" or "class", name) of enclosing blocks
-    for number, line in enumerate(lines):
-        indent = len(line) - len(line.lstrip())
-        if line.strip():
-            owners = [owner for owner in owners if owner[0] < indent]
-        match = _DEF.match(line)
-        if match:
-            owners.append((len(match.group(1)), match.group(2), match.group(3)))
-        elif line.strip() == STUB and any(kind == "def" for _, kind, _ in owners):
-            # The outermost function, qualified by its class: "Value.__add__", "relu_backward".
-            first_def = next(i for i, (_, kind, _) in enumerate(owners) if kind == "def")
-            name = ".".join(name for _, _, name in owners[: first_def + 1])
-            message = f"{name}: write your answer here (replace this line), then run the check cell below."
-            lines[number] = line[:indent] + f"raise NotImplementedError({message!r})"
+    for number, line in enumerate(lines, start=1):
+        owner = next((name for first, last, name in spans if first <= number <= last), None)
+        if line.strip() == STUB and owner is not None:
+            indent = line[: len(line) - len(line.lstrip())]
+            message = f"{owner}: write your answer here (replace this line), then run the check cell below."
+            lines[number - 1] = indent + f"raise NotImplementedError({message!r})"
     return "\n".join(lines)
 
 

@@ -97,6 +97,11 @@ def test_stubs_name_the_function_they_stand_for():
     assert "'Value.__mul__: write your answer here" in named and "'relu: write your answer here" in named
 
 
+def test_stubs_name_functions_whose_signature_spans_lines():
+    source = f"def dropout_forward(\n    x, keep_prob,\n) -> tuple:\n    {STUB}\n    return x\n"
+    assert "'dropout_forward: write your answer here" in name_the_stubs(source)
+
+
 @pytest.mark.parametrize("name", ["autograder/cli.py", "autograder/release.py", "autograder/grading"])
 def test_the_ta_tools_stay_out_of_the_student_edition(name):
     assert not (COURSE / name).exists()
