@@ -6,6 +6,12 @@ functions by proxies in another process: they may only import checks and call th
 arguments. And ``two_layer_net_backward``, the one exercise with no library counterpart, is
 checked here the way the library's graded functions are checked in their own tests: its reference
 answer passes the grading check, and typical mistakes fail it.
+
+deep_networks.ipynb trains networks on the student's layers. The student edition of the library
+leaves out every update rule until notebook 4, so the notebook must train with its own
+gradient-descent step: the slow tests run the released notebook on the student edition, once with
+the answers of notebooks 2 and 3 filled in (it must run without an error) and once with notebook
+3 left blank (every error must name an exercise of notebook 3).
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from __future__ import annotations
 import ast
 import builtins
 import importlib.util
+import shutil
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -214,3 +221,78 @@ def test_two_layer_net_forward_is_stable_for_large_logits() -> None:
     with np.errstate(all="raise"):
         cost, _ = forward(X, np.array([[0.0]]), W1, b1, W2, b2, reg=0.0)
     assert np.isfinite(cost) and float(cost) > 50  # confidently wrong: a large but finite cost
+
+
+# --- deep_networks.ipynb on the student edition -----------------------------------------------
+
+
+def test_deep_networks_trains_only_with_update_rules_it_defines() -> None:
+    # A rule named by string ("adam") comes from the library, where students only get a stub.
+    notebook = _read("03_backprop", "deep_networks")
+    defined: set[str] = set()
+    trainer_calls = 0
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        source = "\n".join(line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!")))
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "Trainer":
+                trainer_calls += 1
+                rule = node.args[1] if len(node.args) > 1 else next(k.value for k in node.keywords if k.arg == "update_rule")
+                assert isinstance(rule, ast.Name) and rule.id in defined, (
+                    f"deep_networks.ipynb trains with {ast.unparse(rule)}, which is not a function the notebook defines"
+                )
+        defined |= _names_defined_by(source)
+    assert trainer_calls > 0
+
+
+def _run_deep_networks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, answered: set[str]) -> nbformat.NotebookNode:
+    """Execute the released deep_networks.ipynb with the student edition of the library, in a copy
+    of course/ where the notebooks named in ``answered`` are replaced by their solutions."""
+    from nbclient import NotebookClient
+
+    course = tmp_path / "course"
+    for assignment, name in (("02_linear_classifiers", "linear_classifiers"), ("03_backprop", "layers"),
+                             ("03_backprop", "deep_networks")):
+        source = ROOT / ("solutions" if name in answered else "course") / assignment / f"{name}.ipynb"
+        (course / assignment).mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, course / assignment / f"{name}.ipynb")
+    notebook = nbformat.read(course / "03_backprop" / "deep_networks.ipynb", as_version=4)
+    student_edition = ROOT / "course" / "lib"
+    notebook.cells.insert(0, nbformat.v4.new_code_cell(
+        f"import backpropkit\nassert backpropkit.__file__.startswith({str(student_edition)!r}), backpropkit.__file__"
+    ))
+    monkeypatch.setenv("PYTHONPATH", str(student_edition))
+    monkeypatch.setenv("BACKPROPKIT_QUICK", "1")
+    NotebookClient(notebook, timeout=300, kernel_name="python3", allow_errors=True,
+                   resources={"metadata": {"path": str(course / "03_backprop")}}).execute()
+    return notebook
+
+
+def _outputs(notebook: nbformat.NotebookNode, output_type: str) -> list[nbformat.NotebookNode]:
+    return [output for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs
+            if output.output_type == output_type]
+
+
+@pytest.mark.slow
+def test_deep_networks_runs_on_the_student_edition_once_notebooks_2_and_3_are_answered(tmp_path, monkeypatch) -> None:
+    notebook = _run_deep_networks(tmp_path, monkeypatch, answered={"linear_classifiers", "layers"})
+    errors = [f"{error.ename}: {error.evalue}" for error in _outputs(notebook, "error")]
+    assert not errors, f"deep_networks.ipynb failed for a student who answered notebooks 2 and 3: {errors}"
+    stderr = [stream.text for stream in _outputs(notebook, "stream") if stream.name == "stderr"]
+    assert not stderr, f"deep_networks.ipynb wrote to stderr: {stderr}"
+    printed = "".join(stream.text for stream in _outputs(notebook, "stream") if stream.name == "stdout")
+    assert "test accuracy" in printed and "dead units per hidden layer" in printed
+
+
+@pytest.mark.slow
+def test_deep_networks_with_notebook_3_blank_fails_only_on_its_exercises(tmp_path, monkeypatch) -> None:
+    notebook = _run_deep_networks(tmp_path, monkeypatch, answered={"linear_classifiers"})
+    exercises = set(_answer_cells(_read("03_backprop", "layers")))
+    errors = _outputs(notebook, "error")
+    assert errors, "the blank release of layers.ipynb should leave deep_networks.ipynb unable to train"
+    for error in errors:
+        named = error.evalue.split(":")[0]
+        assert error.ename == "NotImplementedError" and named in exercises, (
+            f"expected only unanswered exercises of layers.ipynb, got {error.ename}: {error.evalue}"
+        )
