@@ -107,7 +107,7 @@ def test_dout_of_the_wrong_shape_is_refused(name):
 
 
 def test_mixed_backends_are_refused():
-    from conftest import BACKENDS
+    from backends import BACKENDS
 
     _, cache = relu_forward(np.ones((2, 3)))
     with pytest.raises(TypeError, match="different backends"):

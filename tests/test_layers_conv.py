@@ -111,7 +111,7 @@ def test_geometry_that_does_not_fit_is_refused(forward, x_shape, w_shape, b_shap
 
 @pytest.mark.parametrize("forward", [conv_forward_naive, conv_forward_fast])
 def test_integer_images_and_mixed_backends_are_refused(forward):
-    from conftest import BACKENDS
+    from backends import BACKENDS
 
     with pytest.raises(TypeError, match="x must hold floating-point numbers"):
         forward(np.ones((1, 1, 3, 3), dtype=np.uint8), np.ones((1, 1, 3, 3)), np.ones(1))

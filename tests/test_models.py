@@ -200,7 +200,7 @@ def test_bad_input_is_named():
     with pytest.raises(TypeError, match="y must hold integer class labels"):
         model.loss(np.ones((3, 4)), np.array([0.0, 1.0, 1.0]))
     with pytest.raises(TypeError, match=r"model.to\(X\)"):
-        from conftest import BACKENDS
+        from backends import BACKENDS
 
         model.scores(BACKENDS["strict-device1"](np.ones((3, 4))))
     with pytest.raises(ValueError, match="activation must be one of"):
@@ -240,7 +240,7 @@ def test_sequential_compiles_fits_and_evaluates():
 
 
 def test_labels_on_another_backend_than_the_inputs_are_refused():
-    from conftest import BACKENDS
+    from backends import BACKENDS
 
     model = FullyConnectedNet(4, [3], 2)
     with pytest.raises(TypeError, match="arrays from different backends"):

@@ -81,7 +81,7 @@ def test_lbfgs_solves_a_quadratic_and_records_its_path():
 
 
 def test_lbfgs_refuses_other_backends():
-    from conftest import BACKENDS
+    from backends import BACKENDS
 
     with pytest.raises(TypeError, match="needs a NumPy w0"):
         schedules.lbfgs_minimize(lambda w: (0.0, w), BACKENDS["strict-device1"](np.zeros(2)))
