@@ -54,6 +54,7 @@ def test_functions_arrays_and_caches_cross_as_proxies_and_copies(session: Studen
     assert ran.ok, ran.error
     forward, backward = session.lookup("forward"), session.lookup("backward")
     assert isinstance(forward, RemoteObject)
+    assert forward.__name__ == "forward"  # failed checks name the student's function
     out, cache = forward(np.ones(3))
     assert np.array_equal(out, 2 * np.ones(3))
     assert isinstance(cache[1], RemoteObject)  # an object stays in the student process: a handle

@@ -135,7 +135,10 @@ class StudentSession:
 
     def lookup(self, name: str) -> Any:
         """The student's value for ``name``: plain data, or a proxy for anything else."""
-        return self._answer(self._request(("lookup", name)))
+        value = self._answer(self._request(("lookup", name)))
+        if isinstance(value, RemoteObject):
+            object.__setattr__(value, "_name", name)  # so a failed check names the function
+        return value
 
     def call(self, handle: int, args: tuple, kwargs: dict) -> Any:
         return self._answer(self._request(("call", handle, self._encode(args), self._encode(kwargs))))
@@ -297,18 +300,21 @@ def _seed_matplotlib_cache(folder: Path) -> None:
 class RemoteObject:
     """A student's function or object, living in the student process; use it like the original."""
 
-    __slots__ = ("_session", "_handle", "_type_name", "_callable")
+    __slots__ = ("_session", "_handle", "_type_name", "_callable", "_name")
 
     def __init__(self, session: StudentSession, handle: int, type_name: str, is_callable: bool) -> None:
         object.__setattr__(self, "_session", session)
         object.__setattr__(self, "_handle", handle)
         object.__setattr__(self, "_type_name", type_name)
         object.__setattr__(self, "_callable", is_callable)
+        object.__setattr__(self, "_name", None)  # the student's name for it, when looked up by name
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self._session.call(self._handle, args, kwargs)
 
     def __getattr__(self, name: str) -> Any:
+        if name == "__name__" and self._name is not None:
+            return self._name
         if name.startswith("__") and name.endswith("__"):
             raise AttributeError(name)  # NumPy and copy probe dunders; the student object answers none
         return self._session.getattr(self._handle, name)
