@@ -664,20 +664,18 @@ trains such networks **on your functions** and uses them to look inside training
 Nothing here is graded: it is the payoff for `layers.ipynb`.
 """)
     nb.locked("setup", r"""
-import json
 import os
 import time
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
-from IPython.core.inputtransformer2 import TransformerManager
 from IPython.display import display
 from threadpoolctl import threadpool_limits
 
 from backpropkit import plots
 from backpropkit.data import load_digits, make_spiral
 from backpropkit.models import FullyConnectedNet, LayerSet
+from backpropkit.notebooks import answers_from
 from backpropkit.trainer import Trainer
 
 QUICK = os.environ.get("BACKPROPKIT_QUICK") == "1"  # smaller runs for continuous integration
@@ -688,29 +686,14 @@ QUICK = os.environ.get("BACKPROPKIT_QUICK") == "1"  # smaller runs for continuou
 
 The next cell runs the setup cell and the answer cells of `layers.ipynb` (nothing else from it),
 so that your functions are defined here too. A network also needs a loss at the top, and section 6
-an L2 penalty: your `softmax_loss` and `l2_penalty` from
-`02_linear_classifiers/linear_classifiers.ipynb` are brought over the same way when that notebook
-sits next to this folder; otherwise the library's are used.
+an L2 penalty: your `softmax_loss` and `l2_penalty` come over the same way from
+`02_linear_classifiers/linear_classifiers.ipynb`. A notebook the cell cannot find contributes
+nothing: the library's functions stand in for its answers, and the table below says which is which.
 `LayerSet.from_namespace` then collects the functions by name for the models. If you change a
 function in `layers.ipynb`, save that notebook and run this cell again.
 """)
     nb.locked("load_your_layers", r"""
-def run_answer_cells(notebook_path):
-    # Runs the first code cell (imports) and every answer cell of another notebook; returns its names.
-    cells = [cell for cell in json.loads(Path(notebook_path).read_text())["cells"] if cell["cell_type"] == "code"]
-    chosen = [cells[0]] + [cell for cell in cells[1:] if cell["metadata"].get("nbgrader", {}).get("solution")]
-    names = {}
-    for cell in chosen:
-        exec(TransformerManager().transform_cell("".join(cell["source"])), names)
-    return names
-
-
-yours = run_answer_cells("layers.ipynb")
-linear_classifiers = Path("../02_linear_classifiers/linear_classifiers.ipynb")
-if linear_classifiers.exists():
-    from_linear_classifiers = run_answer_cells(linear_classifiers)
-    yours["softmax_loss"] = from_linear_classifiers["softmax_loss"]
-    yours["l2_penalty"] = from_linear_classifiers["l2_penalty"]
+yours = answers_from("../02_linear_classifiers/linear_classifiers.ipynb", "layers.ipynb")
 layers = LayerSet.from_namespace(yours, fallback=LayerSet.reference())
 for role in ("affine_backward", "relu_forward", "relu_backward", "sigmoid_forward", "sigmoid_backward",
              "tanh_forward", "tanh_backward", "softmax_loss", "l2_penalty"):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 
-from nbcells import EARLIER_ANSWERS, REPOSITORY, Notebook, library_source
+from nbcells import REPOSITORY, Notebook, library_source
 
 from backpropkit.layers import batchnorm, dropout
 
@@ -243,15 +243,14 @@ print("original recipe, mean over masks: ", np.round(original, 2), "  test time 
     is which. Functions you have not written yet raise `NotImplementedError` naming the notebook
     that asks for them.
     """)
-    nb.locked("your_network", EARLIER_ANSWERS + r"""
-
+    nb.locked("your_network", r"""
 from backpropkit.models import FullyConnectedNet, LayerSet
+from backpropkit.notebooks import answers_from
 from backpropkit.optim import sgd_momentum
 from backpropkit.trainer import Trainer
 
-yours = {}
-for notebook in ["../02_linear_classifiers/linear_classifiers.ipynb", "../03_backprop/layers.ipynb", "../04_optimization/update_rules.ipynb"]:
-    yours.update(answers_from(notebook))
+yours = answers_from("../02_linear_classifiers/linear_classifiers.ipynb", "../03_backprop/layers.ipynb",
+                     "../04_optimization/update_rules.ipynb")
 yours.update(dropout_forward=dropout_forward, dropout_backward=dropout_backward)
 layers = LayerSet.from_namespace(yours, fallback=LayerSet.reference())
 update_rule = yours.get("sgd_momentum", sgd_momentum)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 
-from nbcells import EARLIER_ANSWERS, REPOSITORY, Notebook, library_source
+from nbcells import REPOSITORY, Notebook, library_source
 
 from backpropkit.layers import conv, pool
 
@@ -363,15 +363,21 @@ from backpropkit.layers import conv_backward_fast, conv_forward_fast, max_pool_b
     ## 1. Your loops, brought over
 
     The next cell runs the first code cell (the imports) and your answer cells of `conv_pool.ipynb`,
-    and nothing else from it, so that your four functions are defined here too. If you change them there, save that
-    notebook and run this cell again.
+    and nothing else from it, so that your four functions are defined here too. If you change them
+    there, save that notebook and run this cell again. Should it not find `conv_pool.ipynb` next to
+    this notebook, the library's loops stand in for yours; the table says which ran.
     """)
-    nb.locked("load_answers", EARLIER_ANSWERS + r"""
+    nb.locked("load_answers", r"""
+from backpropkit.layers import conv, pool
+from backpropkit.notebooks import answers_from
 
 yours = answers_from("conv_pool.ipynb")
-conv_forward_naive, conv_backward_naive = yours["conv_forward_naive"], yours["conv_backward_naive"]
-max_pool_forward_naive, max_pool_backward_naive = yours["max_pool_forward_naive"], yours["max_pool_backward_naive"]
-print("loaded conv_forward_naive, conv_backward_naive, max_pool_forward_naive, max_pool_backward_naive")
+conv_forward_naive = yours.get("conv_forward_naive", conv.conv_forward_naive)
+conv_backward_naive = yours.get("conv_backward_naive", conv.conv_backward_naive)
+max_pool_forward_naive = yours.get("max_pool_forward_naive", pool.max_pool_forward_naive)
+max_pool_backward_naive = yours.get("max_pool_backward_naive", pool.max_pool_backward_naive)
+for name in ["conv_forward_naive", "conv_backward_naive", "max_pool_forward_naive", "max_pool_backward_naive"]:
+    print(f"{name:<24} {'yours' if name in yours else 'library'}")
 """)
     nb.md(r"""
     ## 2. Convolution as one matrix product
@@ -494,9 +500,8 @@ from backpropkit.models import ConvNet, LayerSet
 from backpropkit.optim import adam
 from backpropkit.trainer import Trainer
 
-yours = {}
-for notebook in ["../02_linear_classifiers/linear_classifiers.ipynb", "../03_backprop/layers.ipynb", "../04_optimization/update_rules.ipynb"]:
-    yours.update(answers_from(notebook))
+yours = answers_from("../02_linear_classifiers/linear_classifiers.ipynb", "../03_backprop/layers.ipynb",
+                     "../04_optimization/update_rules.ipynb")
 layers = LayerSet.from_namespace(yours, fallback=LayerSet.reference(), conv_forward=conv_forward_fast,
                                  conv_backward=conv_backward_fast, max_pool_forward=max_pool_forward_fast,
                                  max_pool_backward=max_pool_backward_fast)

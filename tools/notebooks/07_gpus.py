@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 
-from nbcells import EARLIER_ANSWERS, REPOSITORY, Notebook
+from nbcells import REPOSITORY, Notebook
 
 ASSIGNMENT = REPOSITORY / "solutions" / "07_gpus"
 
@@ -272,17 +272,16 @@ else:
     call usually shows up here as an error, since CuPy refuses to turn a GPU array into a NumPy one
     behind your back.
     """)
-    nb.locked("your_network", EARLIER_ANSWERS + r"""
-
+    nb.locked("your_network", r"""
 from backpropkit.data import load_digits
 from backpropkit.layers.pool_fast import max_pool_backward_fast, max_pool_forward_fast
 from backpropkit.models import ConvNet, LayerSet
+from backpropkit.notebooks import answers_from
 from backpropkit.optim import adam
 from backpropkit.trainer import Trainer
 
-yours = {}
-for notebook in ["../02_linear_classifiers/linear_classifiers.ipynb", "../03_backprop/layers.ipynb", "../04_optimization/update_rules.ipynb"]:
-    yours.update(answers_from(notebook))
+yours = answers_from("../02_linear_classifiers/linear_classifiers.ipynb", "../03_backprop/layers.ipynb",
+                     "../04_optimization/update_rules.ipynb")
 layers = LayerSet.from_namespace(yours, fallback=LayerSet.reference(), conv_forward=conv_forward_fast,
                                  conv_backward=conv_backward_fast, max_pool_forward=max_pool_forward_fast,
                                  max_pool_backward=max_pool_backward_fast)
