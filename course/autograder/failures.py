@@ -39,6 +39,13 @@ class CheckFailed(AssertionError):
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (str(self), self.details))
 
+    def _render_traceback_(self) -> list[str]:
+        """What IPython shows for a failed check: the message alone, the check's own frames are noise.
+
+        It still goes out as an error output, so nbgrader scores the cell 0 as usual.
+        """
+        return [f"\x1b[0;31mCheckFailed\x1b[0m: {self}"]
+
 
 def student_facing(check: F) -> F:
     """Re-raise a check's failure from the check itself, so the notebook shows a two-line traceback."""
