@@ -7,6 +7,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import numpy as np
+from matplotlib.colors import to_rgba
 import pytest
 from matplotlib.collections import PathCollection
 from matplotlib.figure import Figure
@@ -25,7 +26,10 @@ def test_decision_boundary_colours_the_plane_by_prediction(backend):
     assert isinstance(figure, Figure)
     (ax,) = figure.axes
     scatters = [c for c in ax.collections if isinstance(c, PathCollection)]
-    assert len(scatters) == 1 and scatters[0].get_offsets().shape == (60, 2)
+    assert len(scatters) == 2 and sum(len(s.get_offsets()) for s in scatters) == 60
+    # each class's points are drawn in the colour of that class's region
+    for label, scatter in enumerate(scatters):
+        assert tuple(scatter.get_facecolor()[0][:3]) == to_rgba(plots.CLASS_COLOURS[label])[:3]
     assert ax.get_legend() is not None
 
 
