@@ -103,3 +103,16 @@ def test_an_answer_cell_that_fails_to_run_is_named_in_the_error(tmp_path: Path) 
 def test_bad_arguments_are_refused_clearly(arguments: tuple) -> None:
     with pytest.raises(TypeError, match="answers_from needs|notebook_paths must be paths"):
         answers_from(*arguments)
+
+
+def test_magics_run_through_ipython_when_it_is_running(tmp_path, monkeypatch) -> None:
+    from IPython.core.interactiveshell import InteractiveShell
+
+    monkeypatch.delenv("BACKPROPKIT_MAGIC_RAN", raising=False)
+    path = _write(tmp_path / "layers.ipynb", new_code_cell("%env BACKPROPKIT_MAGIC_RAN=yes\nimport os"),
+                  _answer("magic_ran", "def magic_ran():\n    return os.environ['BACKPROPKIT_MAGIC_RAN']"))
+    InteractiveShell.instance()
+    try:
+        assert answers_from(path)["magic_ran"]() == "yes"
+    finally:
+        InteractiveShell.clear_instance()
