@@ -60,8 +60,11 @@ def _answers_of(path: Path) -> dict[str, Callable]:
     chosen = code_cells[:1] + [cell for cell in code_cells[1:] if _is_answer(cell)]
     module_name = f"answers of {path.name}"  # the __module__ of every function the cells define
     scope: dict[str, Any] = {"__name__": module_name}
+    shell = _ipython_shell()
+    if shell is not None:  # magics translate to get_ipython() calls
+        scope["get_ipython"] = lambda: shell
     for cell in chosen:
-        _run_cell(cell, scope, path)
+        _run_cell(cell, scope, path, shell)
     functions = {
         name: _naming_the_notebook(value, path)
         for name, value in scope.items()
@@ -86,13 +89,13 @@ def _is_answer(cell: dict) -> bool:
     return bool(cell.get("metadata", {}).get("nbgrader", {}).get("solution"))
 
 
-def _run_cell(cell: dict, scope: dict[str, Any], path: Path) -> None:
+def _run_cell(cell: dict, scope: dict[str, Any], path: Path, shell: Any) -> None:
     source = cell.get("source", "")
     source = "".join(source) if isinstance(source, list) else source
     grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
     label = f"cell {grade_id!r}" if grade_id else "its first code cell"
     try:
-        exec(compile(_as_python(source), f"{path.name}, {label}", "exec"), scope)
+        exec(compile(_as_python(source, shell), f"{path.name}, {label}", "exec"), scope)
     except Exception as error:
         raise RuntimeError(
             f"{path}, {label} failed: {type(error).__name__}: {error}. "
@@ -100,14 +103,17 @@ def _run_cell(cell: dict, scope: dict[str, Any], path: Path) -> None:
         ) from error
 
 
-def _as_python(source: str) -> str:
-    """Cell source as plain Python: IPython's own translation when it runs, else magics dropped."""
+def _ipython_shell() -> Any:
+    """The running IPython shell (in Jupyter), or None in a plain Python process."""
     try:
         from IPython import get_ipython
     except ImportError:
-        shell = None
-    else:
-        shell = get_ipython()
+        return None
+    return get_ipython()
+
+
+def _as_python(source: str, shell: Any) -> str:
+    """Cell source as plain Python: IPython's own translation when it runs, else magics dropped."""
     if shell is not None:
         return shell.transform_cell(source)
     return "\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!")))
