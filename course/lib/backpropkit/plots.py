@@ -13,9 +13,14 @@ import math
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
+from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 
 from .backend import device_of, namespace, to_numpy
+
+
+CLASS_COLOURS = np.array(["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple",
+                          "tab:brown", "tab:pink", "tab:gray", "tab:olive", "tab:cyan"])
 
 
 def _host(x: Any, name: str) -> np.ndarray:
@@ -62,10 +67,16 @@ def decision_boundary(
     figure = Figure(figsize=(5, 4.5))
     ax = figure.add_subplot()
     classes = int(max(labels.max(), predicted.max())) + 1
-    ax.contourf(grid_x, grid_y, predicted, levels=np.arange(classes + 1) - 0.5, cmap="Pastel1", alpha=0.8)
-    scatter = ax.scatter(points[:, 0], points[:, 1], c=labels, cmap="Set1", vmin=0, vmax=max(classes - 1, 1),
-                         s=18, edgecolors="k", linewidths=0.4)
-    ax.legend(*scatter.legend_elements(), title="class", loc="best", fontsize="small")
+    # One colour per class, the same for a region and its points: pale regions, strong points.
+    palette = CLASS_COLOURS[np.arange(classes) % len(CLASS_COLOURS)]
+    ax.contourf(grid_x, grid_y, predicted, levels=np.arange(classes + 1) - 0.5,
+                colors=[to_rgba(colour, 0.25) for colour in palette])
+    for label in range(classes):
+        chosen = labels == label
+        if chosen.any():
+            ax.scatter(points[chosen, 0], points[chosen, 1], color=palette[label], s=18,
+                       edgecolors="k", linewidths=0.4, label=str(label))
+    ax.legend(title="class", loc="best", fontsize="small")
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
     ax.set_title(title or "decision boundary")
