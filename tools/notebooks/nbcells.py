@@ -63,7 +63,7 @@ class Notebook:
     def write(self, path: Path) -> None:
         nb = new_notebook(cells=self.cells)
         nb.metadata = {
-            "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+            "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
             "language_info": {"name": "python"},
         }
         for index, cell in enumerate(nb.cells):  # stable ids keep the release deterministic
