@@ -29,8 +29,8 @@ def max_pool_forward_fast(
 
     Shapes: x (N, C, H, W) -> out (N, C, H_out, W_out) with H_out = 1 + (H - pool_height) / stride
     and W_out = 1 + (W - pool_width) / stride.
-    Cache: (winner (N, C, H_out, W_out) int32, the row-major offset in its window of each
-    maximum; shape of x; pool_height; pool_width; stride).
+    Cache: (winner (N, C, H_out, W_out), the row-major offset in its window of each maximum,
+    int8 (int32 for windows over 127 pixels); shape of x; pool_height; pool_width; stride).
     """
     check_array(x, "x", ndim=4)
     out_height, out_width = pool_output_shape(tuple(x.shape), pool_height, pool_width, stride)
@@ -41,16 +41,17 @@ def max_pool_forward_fast(
         for row in range(pool_height)
         for col in range(pool_width)
     ]
+    # One pass over the offsets in row-major order keeps the running maximum and where it came
+    # from; a later offset takes over only when strictly greater, so the first maximum wins ties.
+    index_dtype = xp.int8 if len(windows) <= 127 else xp.int32  # small indices, less memory traffic
     out = windows[0]
-    for candidate in windows[1:]:
+    winner = xp.zeros(tuple(out.shape), dtype=index_dtype, device=device_of(x))
+    for offset, candidate in enumerate(windows[1:], start=1):
+        better = candidate > out
         out = xp.maximum(out, candidate)
+        winner = xp.where(better, offset, winner)
     if len(windows) == 1:  # 1x1 windows: return a copy, never a view of x
         out = xp.asarray(out, copy=True)
-    # Walk the offsets from last to first, marking each window whose value there equals its
-    # maximum: the first maximum in row-major order is marked last, so it is the one kept.
-    winner = xp.zeros(tuple(out.shape), dtype=xp.int32, device=device_of(x))
-    for offset in range(len(windows) - 1, -1, -1):
-        winner = xp.where(windows[offset] == out, offset, winner)
     return out, (winner, tuple(x.shape), pool_height, pool_width, stride)
 
 
@@ -63,13 +64,20 @@ def max_pool_backward_fast(dout: Array, cache: tuple) -> Array:
     check_upstream(dout, tuple(winner.shape))
     xp = namespace(dout, winner)
     out_height, out_width = winner.shape[2], winner.shape[3]
-    dx = xp.zeros(x_shape, dtype=dout.dtype, device=device_of(dout))
-    # Disjoint windows write each input pixel at most once; overlapping ones must add.
+    # Disjoint windows write each input pixel at most once; overlapping ones must add. Windows
+    # that tile x exactly write every pixel once, so dx needs no zeroing first.
     disjoint = stride >= pool_height and stride >= pool_width
+    tiles_exactly = (
+        stride == pool_height == pool_width
+        and out_height * stride == x_shape[2]
+        and out_width * stride == x_shape[3]
+    )
+    allocate = xp.empty if tiles_exactly else xp.zeros
+    dx = allocate(x_shape, dtype=dout.dtype, device=device_of(dout))
     for offset in range(pool_height * pool_width):
         row, col = divmod(offset, pool_width)
         pixels = offset_slice(row, col, out_height, out_width, stride)
-        routed = xp.where(winner == offset, dout, 0.0)
+        routed = dout * xp.astype(winner == offset, dout.dtype)
         if disjoint:
             dx[pixels] = routed
         else:
