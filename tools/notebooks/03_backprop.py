@@ -942,14 +942,15 @@ plane = np.column_stack([xx.ravel(), yy.ravel()])
 
 epochs = 150 if QUICK else 1500
 hidden_sizes, strengths = (5, 50, 300), (0.0, 1e-3, 1e-2)
+colours = ["tab:blue", "tab:orange", "tab:green"]  # one per class: pale region, strong points
 fig, axes = plt.subplots(len(hidden_sizes), len(strengths), figsize=(12, 12), sharex=True, sharey=True)
 for row, hidden in enumerate(hidden_sizes):
     for column, reg in enumerate(strengths):
         net = FullyConnectedNet(2, [hidden], 3, reg=reg, layers=layers, seed=0)
         Trainer(net, gradient_step, learning_rate=0.3, batch_size=30, epochs=epochs, progress=False).fit(X_small, y_small)
         ax = axes[row, column]
-        ax.contourf(xx, yy, net.predict(plane).reshape(xx.shape), levels=[-0.5, 0.5, 1.5, 2.5], cmap="Pastel1")
-        ax.scatter(X_small[:, 0], X_small[:, 1], c=y_small, cmap="Set1", vmin=0, vmax=2, s=14, edgecolors="k", linewidths=0.4)
+        ax.contourf(xx, yy, net.predict(plane).reshape(xx.shape), levels=[-0.5, 0.5, 1.5, 2.5], colors=colours, alpha=0.25)
+        ax.scatter(X_small[:, 0], X_small[:, 1], c=[colours[label] for label in y_small], s=14, edgecolors="k", linewidths=0.4)
         ax.set_title(f"{hidden} units, reg {reg:g}: "
                      f"{net.accuracy(X_small, y_small):.0%} / {net.accuracy(X_fresh, y_fresh):.0%}", fontsize=10)
 fig.tight_layout()
