@@ -43,13 +43,15 @@ def max_pool_forward_fast(
     ]
     # One pass over the offsets in row-major order keeps the running maximum and where it came
     # from; a later offset takes over only when strictly greater, so the first maximum wins ties.
+    # The winner is the last offset that took over, i.e. the largest ``offset * took_over``:
+    # a cast, a product and a maximum, several times faster than ``where`` (which branches).
     index_dtype = xp.int8 if len(windows) <= 127 else xp.int32  # small indices, less memory traffic
     out = windows[0]
     winner = xp.zeros(tuple(out.shape), dtype=index_dtype, device=device_of(x))
     for offset, candidate in enumerate(windows[1:], start=1):
-        better = candidate > out
+        took_over = xp.astype(candidate > out, index_dtype)
         out = xp.maximum(out, candidate)
-        winner = xp.where(better, offset, winner)
+        winner = xp.maximum(winner, took_over * offset)
     if len(windows) == 1:  # 1x1 windows: return a copy, never a view of x
         out = xp.asarray(out, copy=True)
     return out, (winner, tuple(x.shape), pool_height, pool_width, stride)
