@@ -3,8 +3,13 @@
 Every figure is a ratio of median times measured in this process: ``fast / naive`` (how much the
 im2col and strided-slice tricks buy) and ``fast / torch`` (how close plain array code gets to a
 tuned framework; below 1.0 means faster than PyTorch). Each timing is forward plus backward, as
-in training: ``torch.nn.functional.conv2d`` / ``max_pool2d`` with autograd. The two contenders are
-timed alternately, repeat after repeat, so a burst of load on a shared machine hits both.
+in training: ``torch.nn.functional.conv2d`` / ``max_pool2d`` with autograd. The contenders are
+timed in alternating blocks (see ``median_times``), so a burst of load on a shared machine hits both.
+
+The convolution table also times ``matmuls``: the matrix products of the fast layer alone, without
+the copies around them. That is the floor for an im2col convolution on this BLAS. PyTorch's
+float32 convolution (oneDNN) never builds the column matrix, so in float32 that floor alone can
+sit near PyTorch's whole forward and backward pass; in float64 PyTorch runs an im2col of its own.
 
     python benchmarks/bench_conv_pool.py              # the full suite
     python benchmarks/bench_conv_pool.py --repeats 5  # quicker, noisier
@@ -33,6 +38,7 @@ from backpropkit.layers import (
     conv_backward_naive,
     conv_forward_fast,
     conv_forward_naive,
+    im2col,
     max_pool_backward_fast,
     max_pool_backward_naive,
     max_pool_forward_fast,
@@ -71,16 +77,23 @@ NAIVE_CONV_SHAPES = [(4, 3, 8, 8, 8, 1, 1), (4, 8, 9, 9, 8, 2, 1)]
 NAIVE_POOL_SHAPES = [(4, 8, 8, 8, 2, 2), (4, 8, 9, 9, 3, 2)]
 
 
-def median_times(contenders: dict[str, Callable[[], Any]], repeats: int) -> dict[str, float]:
-    """Median wall time of each contender in seconds, timing them in turn within each repeat."""
-    for run in contenders.values():
-        run()  # warm up: first-call allocations, lazy imports, thread pools
+def median_times(contenders: dict[str, Callable[[], Any]], repeats: int, block: int = 5) -> dict[str, float]:
+    """Median wall time of each contender in seconds.
+
+    Contenders take turns in blocks of ``block`` timed runs, each block after one untimed run.
+    Blocks rather than single runs because NumPy's BLAS and PyTorch's OpenMP threads keep
+    spinning for a while after they finish: on a machine with few cores, a contender timed right
+    after the other library competes with its idle threads, which no user training with one
+    library sees. Taking turns still spreads a burst of load from elsewhere over both.
+    """
     samples: dict[str, list[float]] = {name: [] for name in contenders}
-    for _ in range(repeats):
+    while any(len(times) < repeats for times in samples.values()):
         for name, run in contenders.items():
-            start = time.perf_counter()
-            run()
-            samples[name].append(time.perf_counter() - start)
+            run()  # untimed: first-call allocations, lazy imports, this library's thread pool
+            for _ in range(min(block, repeats - len(samples[name]))):
+                start = time.perf_counter()
+                run()
+                samples[name].append(time.perf_counter() - start)
     return {name: statistics.median(times) for name, times in samples.items()}
 
 
@@ -98,7 +111,16 @@ def conv_contenders(shape: tuple[int, ...], dtype: Any, with_naive: bool) -> dic
     def naive() -> Any:
         return conv_backward_naive(dout, conv_forward_naive(x, weights, bias, stride, pad)[1])
 
-    contenders = {"fast": fast}
+    # The matrix products the fast layer performs, alone: the floor for any im2col convolution
+    # on this BLAS, whatever the copies around them cost.
+    columns = im2col(x, 3, 3, stride, pad)
+    w_rows = weights.reshape(f, -1)
+    dout_rows = np.ascontiguousarray(dout.transpose(1, 2, 3, 0)).reshape(f, -1)
+
+    def matmuls() -> Any:
+        return w_rows @ columns, dout_rows @ columns.T, [weights[:, :, i, j].T @ dout_rows for i in range(3) for j in range(3)]
+
+    contenders = {"fast": fast, "matmuls": matmuls}
     if with_naive:
         contenders["naive"] = naive
     if torch is not None:
@@ -148,23 +170,30 @@ def reshape_pool_forward(x: np.ndarray, size: int) -> np.ndarray:
 def report(title: str, shapes: list, make: Callable, repeats: int, with_naive: bool) -> list[float]:
     """Print one table; return the fast/torch ratios (empty without torch)."""
     print(f"\n{title}")
-    columns = "fast ms" + ("   naive ms  fast/naive" if with_naive else "") + ("   torch ms  fast/torch" if torch else "")
+    columns = "fast ms" + ("   matmuls ms" if make is conv_contenders else "")
+    columns += ("   naive ms  fast/naive" if with_naive else "") + ("   torch ms  fast/torch" if torch else "")
     print(f"  {'dtype':8} {'shape':34} {columns}")
-    ratios = []
+    ratios, floors = [], []
     for dtype in (np.float32, np.float64):
         for shape in shapes:
             times = median_times(make(shape, dtype, with_naive), repeats)
             line = f"  {np.dtype(dtype).name:8} {str(shape):34} {times['fast'] * 1e3:7.2f}"
+            if "matmuls" in times:
+                line += f"   {times['matmuls'] * 1e3:10.2f}"
             if with_naive:
                 line += f"   {times['naive'] * 1e3:8.1f}  {times['fast'] / times['naive']:10.4f}"
             if "torch" in times:
                 ratios.append((np.dtype(dtype).name, times["fast"] / times["torch"]))
                 line += f"   {times['torch'] * 1e3:8.2f}  {ratios[-1][1]:10.2f}"
+                if "matmuls" in times:
+                    floors.append((np.dtype(dtype).name, times["matmuls"] / times["torch"]))
             print(line)
     for name in ("float32", "float64"):
         values = [ratio for dtype, ratio in ratios if dtype == name]
         if values:
-            print(f"  median fast/torch, {name}: {statistics.median(values):.2f}")
+            print(f"  median fast/torch, {name}: {statistics.median(values):.2f}", end="")
+            floor = [ratio for dtype, ratio in floors if dtype == name]
+            print(f"   (matmuls alone/torch: {statistics.median(floor):.2f})" if floor else "")
     return ratios
 
 

@@ -407,9 +407,18 @@ for name in ["conv_forward_naive", "conv_backward_naive", "max_pool_forward_naiv
     slices back in the same order. The price is memory: every pixel is copied once per window that
     covers it (about $HH \cdot WW / s^2$ times).
 
-    Max pooling gets the same treatment: when the windows tile the input (window = stride, as in
-    2×2 pooling with stride 2), a reshape to $(N, C, H', \text{ph}, W', \text{pw})$ puts each window
-    on two axes and a single `max` over them does the whole layer.
+    Two choices in the library's version are about speed, not maths. It orders the columns with the
+    image index last, $(H', W', N)$, so that each slice it copies is a long run of neighbouring
+    numbers in memory. And it never builds the whole of $dX_\text{col}$: the rows that belong to
+    offset $(k, l)$ are $W[:, :, k, l]^{\top}\, d\text{out}_\text{row}$, so it computes them one
+    offset at a time and adds each block back at once, holding a ninth of the matrix instead of all
+    of it.
+
+    Max pooling uses the same slices: the input at offset $(k, l)$ of every window is one strided
+    slice, so the layer is a running maximum over the $\text{ph} \cdot \text{pw}$ slices that
+    remembers which offset won. When the windows tile the input, a reshape to
+    $(N, C, H', \text{ph}, W', \text{pw})$ and a `max` over two axes gives the same numbers, but
+    NumPy reduces over those two axes several times more slowly than it compares slices.
 
     ### The fast layers agree with your loops
     """)

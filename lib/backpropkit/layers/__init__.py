@@ -17,7 +17,7 @@ from .activations import (
 from .affine import affine_backward, affine_forward
 from .batchnorm import batchnorm_backward, batchnorm_forward
 from .conv import conv_backward_naive, conv_forward_naive, conv_output_shape, zero_pad
-from .conv_fast import col2im, conv_backward_fast, conv_forward_fast, im2col
+from .conv_fast import conv_backward_fast, conv_forward_fast, im2col
 from .dropout import dropout_backward, dropout_forward
 from .flatten import flatten_backward, flatten_forward
 from .pool import max_pool_backward_naive, max_pool_forward_naive, pool_output_shape
@@ -45,7 +45,6 @@ __all__ = [
     "conv_output_shape",
     "zero_pad",
     "im2col",
-    "col2im",
     "max_pool_forward_naive",
     "max_pool_backward_naive",
     "max_pool_forward_fast",
