@@ -1,7 +1,7 @@
 """nbgrader's settings for this course: instructor source in solutions/, student release in course/.
 
 `nbgrader` and the `autograder` tools read this file from the repository root. The grading
-folders (submitted/, autograded/, feedback/, gradebook.db) are gitignored.
+folders (submitted/, autograded/, feedback/, exchange/, gradebook.db) are gitignored.
 """
 
 from pathlib import Path
@@ -18,6 +18,13 @@ c.CourseDirectory.submitted_directory = "submitted"
 c.CourseDirectory.autograded_directory = "autograded"
 c.CourseDirectory.feedback_directory = "feedback"
 c.CourseDirectory.db_url = f"sqlite:///{ROOT / 'gradebook.db'}"
+# nbgrader's exchange (release/fetch/submit on a shared machine). The default, /srv/nbgrader/exchange,
+# needs root to create, and formgrader, which never creates it, warns on every page while it is
+# missing. A folder here works on one machine; on a JupyterHub, point this at a folder every
+# student can write to.
+EXCHANGE = ROOT / "exchange"
+EXCHANGE.mkdir(exist_ok=True)
+c.Exchange.root = str(EXCHANGE)
 # Builders, caches and checkpoints never travel with an assignment.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".*"]
 

@@ -41,6 +41,10 @@ def test_formgrader_shows_the_autograded_scores(tab: BrowserTab, lab: LabServer,
     formgrader = page.frame_locator("iframe[src*='formgrader']")
     formgrader.get_by_role("link", name=assignment, exact=True).wait_for()
     screenshot(page, "formgrader-1-in-jupyterlab")
+    # nbgrader_config.py keeps the exchange in the course root, which nbgrader can create, so
+    # formgrader has no missing-exchange warning to show.
+    warnings = formgrader.get_by_text(re.compile("exchange directory", re.IGNORECASE))
+    assert warnings.count() == 0, f"formgrader warns: {' '.join(warnings.all_inner_texts())}"
 
     graded = course.graded()  # autograding started with the session; wait for it to finish
     page.goto(lab.page_url(f"formgrader/manage_submissions/{assignment}"))
