@@ -55,6 +55,14 @@ write here:
 | `numerical_gradient(f, x)` | the gradient of a scalar function by centered differences | 3 |
 | `numerical_gradient_upstream(f, x, dout)` | the same for a function with an array output, given an upstream gradient | 3 |
 | `relative_error(a, b)` | how far apart two gradients are, independent of their size | 2 |
+
+**How every notebook of the course works.** Each exercise is an answer cell that raises
+`NotImplementedError` until you replace that line with your code. The cell under it checks your
+answer and, when it is wrong, says which value, where, and the likely mistake. When grading,
+hidden tests of the same kind run on other shapes and seeds. Run All stops at the first cell that
+raises, usually the first exercise you have not written yet: write it, or carry on from the
+next cell with *Run > Run Selected Cell and All Below*. nbgrader's *Validate* button runs the
+whole notebook and lists every cell that failed.
 """)
     nb.locked("setup", r"""
 import os
