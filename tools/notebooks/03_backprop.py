@@ -697,8 +697,7 @@ yours = answers_from("../02_linear_classifiers/linear_classifiers.ipynb", "layer
 layers = LayerSet.from_namespace(yours, fallback=LayerSet.reference())
 for role in ("affine_backward", "relu_forward", "relu_backward", "sigmoid_forward", "sigmoid_backward",
              "tanh_forward", "tanh_backward", "softmax_loss", "l2_penalty"):
-    source = "yours" if getattr(layers, role) is yours.get(role) else "the library's"
-    print(f"{role:18s} {source}")
+    print(f"{role:<18} {'yours' if getattr(layers, role) is yours.get(role) else 'library'}")
 """)
     nb.md(r"""
 **Skipping ahead?** If you have not finished `layers.ipynb` yet, every cell below stops with
