@@ -23,6 +23,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import nbformat
+from nbformat.corpus.words import generate_corpus_id
 from nbformat.validator import normalize
 from nbformat.warnings import MissingIDFieldWarning
 from nbgrader.api import Gradebook, MissingEntry
@@ -140,7 +141,7 @@ class GradebookWriter:
                 cell.metadata["nbgrader"]["grade"] = False  # a test cell the instructor never wrote
         notebook, resources = LimitOutput(log=_quiet).preprocess(notebook, resources)
         notebook, resources = SaveAutoGrades(log=_quiet).preprocess(notebook, resources)
-        return notebook
+        return _with_cell_ids(notebook)  # cells nbgrader put back come without one
 
     def _record_missing(self, job: SubmissionJob, result: NotebookResult) -> None:
         """A missing or unreadable notebook: every test scores 0 (not "needs manual grade")."""
@@ -175,6 +176,14 @@ def _as_notebook(submitted: dict) -> nbformat.NotebookNode:
                      "raw": nbformat.v4.new_raw_cell}[cell["cell_type"]]
             kept.append(maker(source, metadata=cell.get("metadata") if isinstance(cell.get("metadata"), dict) else {}))
         return nbformat.v4.new_notebook(cells=kept)
+
+
+def _with_cell_ids(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """``notebook`` with an id on every cell, as nbformat 4.5 requires (and will one day enforce)."""
+    if (notebook.nbformat, notebook.nbformat_minor) >= (4, 5):
+        for cell in notebook.cells:
+            cell.setdefault("id", generate_corpus_id())
+    return notebook
 
 
 def _student_outputs(output: str, error: str | None) -> list:
