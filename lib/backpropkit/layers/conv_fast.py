@@ -90,7 +90,9 @@ def conv_backward_fast(dout: Array, cache: tuple) -> tuple[Array, Array, Array]:
     # (F, H_out * W_out * N), the column order; free when dout came in the order out went out.
     dout_rows = xp.reshape(xp.permute_dims(dout, (1, 2, 3, 0)), (num_filters, -1))
     db = xp.sum(dout_rows, axis=1)
-    dw = xp.reshape(dout_rows @ columns.T, tuple(w.shape))
+    # columns @ dout_rows.T, transposed after: BLAS runs this order up to twice as fast as
+    # dout_rows @ columns.T, and the (C * HH * WW, F) result is small.
+    dw = xp.reshape((columns @ dout_rows.T).T, tuple(w.shape))
     dx_padded = xp.zeros(
         (channels, height + 2 * pad, width + 2 * pad, num_images), dtype=dout.dtype, device=device_of(dout)
     )
