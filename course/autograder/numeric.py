@@ -6,13 +6,13 @@ kink of the function (ReLU at 0, a max that changes, a hinge) lies within h of t
 centered difference is not the derivative there, and that element is left out of the comparison
 instead of failing a correct answer.
 
-Why not ``backpropkit.gradcheck``, which students use? Its centered differences are the same, but
-grading needs two things done differently. When grading, each evaluation is a round trip to the student's
-process, so every probed element is screened for a kink from one shared evaluation at the centre,
-where ``check_gradient`` probes the failing elements afterwards with three more evaluations each.
-And a grade must not hinge on elements that are tiny next to the rest of the array, so the
-relative error here is floored at a thousandth of the array's own scale, where ``gradcheck``
-uses a fixed ``TINY``.
+Why not ``backpropkit.gradcheck``, which students use? Its centered differences are the same,
+but grading needs two things done differently. When grading, each evaluation is a round trip to
+the student's process, so every probed element is screened for a kink from one shared
+evaluation at the centre, where ``check_gradient`` probes the failing elements afterwards with
+three more evaluations each. And a grade must not hinge on elements that are tiny next to the
+rest of the array, so the relative error here is floored at a thousandth of the array's own
+scale, where ``gradcheck`` uses a fixed ``TINY``.
 """
 
 from __future__ import annotations
