@@ -933,6 +933,8 @@ units, each with three penalty strengths; the title gives training / validation 
 (validation on 900 fresh points from the same spiral).
 """)
     nb.code(r"""
+from tqdm.auto import tqdm
+
 X_small, y_small = make_spiral(30, 3, noise=0.7, seed=0)
 X_fresh, y_fresh = make_spiral(300, 3, noise=0.7, seed=1)
 grid = np.linspace(-1.3, 1.3, 150)
@@ -943,15 +945,18 @@ epochs = 150 if QUICK else 1500
 hidden_sizes, strengths = (5, 50, 300), (0.0, 1e-3, 1e-2)
 colours = ["tab:blue", "tab:orange", "tab:green"]  # one per class: pale region, strong points
 fig, axes = plt.subplots(len(hidden_sizes), len(strengths), figsize=(12, 12), sharex=True, sharey=True)
+progress = tqdm(total=len(hidden_sizes) * len(strengths), desc="networks trained")
 for row, hidden in enumerate(hidden_sizes):
     for column, reg in enumerate(strengths):
         net = FullyConnectedNet(2, [hidden], 3, reg=reg, layers=layers, seed=0)
         Trainer(net, gradient_step, learning_rate=0.3, batch_size=30, epochs=epochs, progress=False).fit(X_small, y_small)
+        progress.update()
         ax = axes[row, column]
         ax.contourf(xx, yy, net.predict(plane).reshape(xx.shape), levels=[-0.5, 0.5, 1.5, 2.5], colors=colours, alpha=0.25)
         ax.scatter(X_small[:, 0], X_small[:, 1], c=[colours[label] for label in y_small], s=14, edgecolors="k", linewidths=0.4)
         ax.set_title(f"{hidden} units, reg {reg:g}: "
                      f"{net.accuracy(X_small, y_small):.0%} / {net.accuracy(X_fresh, y_fresh):.0%}", fontsize=10)
+progress.close()
 fig.tight_layout()
 plt.show()
 """)

@@ -297,8 +297,11 @@ grid = np.stack([grid_x.ravel(), grid_y.ravel()], axis=1)  # the plane, for draw
 epochs = 100 if QUICK else 400
 """)
     nb.code(r"""
+from tqdm.auto import tqdm
+
 settings = {"plain": (1.0, 0.0), "weight decay": (1.0, 0.003), "dropout": (0.5, 0.0), "both": (0.5, 0.001)}
 runs = {}
+progress = tqdm(total=len(settings) * epochs, desc="training four networks", unit="epoch")
 for name, (keep_prob, reg) in settings.items():
     model = FullyConnectedNet(2, [200, 200], 2, keep_prob=keep_prob, seed=0, layers=layers)
     rule = with_weight_decay(update_rule, reg) if reg else update_rule
@@ -310,10 +313,12 @@ for name, (keep_prob, reg) in settings.items():
         val_loss, val_accuracy = model.evaluate(X_val, y_val)
         curves["val_loss"].append(val_loss)
         curves["val_accuracy"].append(val_accuracy)
+        progress.update()
     runs[name] = (model, curves)
     best = int(np.argmax(curves["val_accuracy"]))
     print(f"{name:<13} training accuracy {model.accuracy(X_train, y_train):.3f}   validation accuracy: last {curves['val_accuracy'][-1]:.3f}, "
           f"best {curves['val_accuracy'][best]:.3f} (epoch {best + 1})")
+progress.close()
 
 fig, axes = plt.subplots(1, 4, figsize=(16, 3.8), sharey=True)
 for ax, (name, (model, curves)) in zip(axes, runs.items()):
