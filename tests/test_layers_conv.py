@@ -12,6 +12,7 @@ from backpropkit.layers import (
     conv_backward_naive,
     conv_forward_fast,
     conv_forward_naive,
+    im2col,
 )
 
 # (N, C, H, W), (F, C, HH, WW), stride, pad: a batch of one, non-square images and kernels,
@@ -70,6 +71,23 @@ def test_forward_agrees_with_scipy_correlate(forward, x_shape, w_shape, stride, 
     )
     out, _ = forward(x, w, b, stride=stride, pad=pad)
     np.testing.assert_allclose(out, expected, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("x_shape, w_shape, stride, pad", GEOMETRIES)
+def test_im2col_puts_each_window_in_its_documented_column(x_shape, w_shape, stride, pad):
+    x, _, _ = conv_inputs(x_shape, w_shape)
+    num_images, channels, _, _ = x_shape
+    kernel_height, kernel_width = w_shape[2:]
+    columns = im2col(x, kernel_height, kernel_width, stride, pad)
+    x_padded = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    out_height = 1 + (x_padded.shape[2] - kernel_height) // stride
+    out_width = 1 + (x_padded.shape[3] - kernel_width) // stride
+    assert columns.shape == (channels * kernel_height * kernel_width, out_height * out_width * num_images)
+    for i in range(out_height):
+        for j in range(out_width):
+            for n in range(num_images):
+                window = x_padded[n, :, i * stride : i * stride + kernel_height, j * stride : j * stride + kernel_width]
+                np.testing.assert_array_equal(columns[:, (i * out_width + j) * num_images + n], window.ravel())
 
 
 def test_fast_conv_keeps_float32():
