@@ -118,7 +118,7 @@ def conv_contenders(shape: tuple[int, ...], dtype: Any, with_naive: bool) -> dic
     dout_rows = np.ascontiguousarray(dout.transpose(1, 2, 3, 0)).reshape(f, -1)
 
     def matmuls() -> Any:
-        return w_rows @ columns, dout_rows @ columns.T, [weights[:, :, i, j].T @ dout_rows for i in range(3) for j in range(3)]
+        return w_rows @ columns, columns @ dout_rows.T, [weights[:, :, i, j].T @ dout_rows for i in range(3) for j in range(3)]
 
     contenders = {"fast": fast, "matmuls": matmuls}
     if with_naive:
