@@ -23,7 +23,10 @@ c.CourseDirectory.db_url = f"sqlite:///{ROOT / 'gradebook.db'}"
 # missing. A folder here works on one machine; on a JupyterHub, point this at a folder every
 # student can write to.
 EXCHANGE = ROOT / "exchange"
-EXCHANGE.mkdir(exist_ok=True)
+try:
+    EXCHANGE.mkdir(exist_ok=True)
+except OSError:
+    pass  # a read-only checkout: nbgrader's commands still work, formgrader warns as before
 c.Exchange.root = str(EXCHANGE)
 # Builders, caches and checkpoints never travel with an assignment.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".*"]
