@@ -90,6 +90,29 @@ def test_im2col_puts_each_window_in_its_documented_column(x_shape, w_shape, stri
                 np.testing.assert_array_equal(columns[:, (i * out_width + j) * num_images + n], window.ravel())
 
 
+@pytest.mark.parametrize("pad", [0, 1])
+def test_tiled_transpose_gives_the_same_numbers_as_a_plain_one(pad):
+    """Batches of 16+ images whose size is a multiple of 64 values take a tiled copy on NumPy.
+
+    (16, 8, 24, 24) needs two steps of tiles; the same values in another memory order take the
+    plain transposing copy, and both must give identical results, and agree with the loops.
+    """
+    x, w, b = conv_inputs((16, 8, 24, 24), (4, 8, 3, 3), seed=4)
+    out, cache = conv_forward_fast(x, w, b, stride=1, pad=pad)
+    dout = np.random.default_rng(6).standard_normal(out.shape)  # C-contiguous: tiled too
+    x_other_order = np.asfortranarray(x)
+    dout_other_order = np.asfortranarray(dout)
+    other_out, other_cache = conv_forward_fast(x_other_order, w, b, stride=1, pad=pad)
+    np.testing.assert_array_equal(out, other_out)
+    for tiled, plain in zip(conv_backward_fast(dout, cache), conv_backward_fast(dout_other_order, other_cache)):
+        np.testing.assert_array_equal(tiled, plain)
+    few = slice(0, 2)  # the loops on two images are enough to pin the values down
+    naive_out, naive_cache = conv_forward_naive(x[few], w, b, stride=1, pad=pad)
+    np.testing.assert_allclose(out[few], naive_out, rtol=1e-10, atol=1e-12)
+    naive_dx = conv_backward_naive(dout[few], naive_cache)[0]
+    np.testing.assert_allclose(conv_backward_fast(dout, cache)[0][few], naive_dx, rtol=1e-10, atol=1e-12)
+
+
 def test_fast_conv_keeps_float32():
     x, w, b = (a.astype(np.float32) for a in conv_inputs((2, 3, 6, 6), (4, 3, 3, 3)))
     out, cache = conv_forward_fast(x, w, b, stride=1, pad=1)

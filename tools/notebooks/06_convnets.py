@@ -411,8 +411,8 @@ for name in ["conv_forward_naive", "conv_backward_naive", "max_pool_forward_naiv
     image index last, $(H', W', N)$, so that each slice it copies is a long run of neighbouring
     numbers in memory. And it never builds the whole of $dX_\text{col}$: the rows that belong to
     offset $(k, l)$ are $W[:, :, k, l]^{\top}\, d\text{out}_\text{row}$, so it computes them one
-    offset at a time and adds each block back at once, holding a ninth of the matrix instead of all
-    of it.
+    filter row $k$ at a time (three offsets per product) and adds each offset's block back at once,
+    holding a third of the matrix instead of all of it.
 
     Max pooling uses the same slices: the input at offset $(k, l)$ of every window is one strided
     slice, so the layer is a running maximum over the $\text{ph} \cdot \text{pw}$ slices that
