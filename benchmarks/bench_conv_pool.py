@@ -14,6 +14,7 @@ sit near PyTorch's whole forward and backward pass; in float64 PyTorch runs an i
     python benchmarks/bench_conv_pool.py              # the full suite
     python benchmarks/bench_conv_pool.py --repeats 5  # quicker, noisier
     python benchmarks/bench_conv_pool.py --threads 1  # both sides on one thread
+    python benchmarks/bench_conv_pool.py --pause 0    # no rest between blocks (faster, and biased)
 
 PyTorch is only needed for the torch columns (``pip install torch``); without it they are
 skipped. Both sides get the same number of threads (2 unless ``--threads`` says otherwise):
@@ -77,19 +78,24 @@ NAIVE_CONV_SHAPES = [(4, 3, 8, 8, 8, 1, 1), (4, 8, 9, 9, 8, 2, 1)]
 NAIVE_POOL_SHAPES = [(4, 8, 8, 8, 2, 2), (4, 8, 9, 9, 3, 2)]
 
 
-def median_times(contenders: dict[str, Callable[[], Any]], repeats: int, block: int = 5) -> dict[str, float]:
+def median_times(
+    contenders: dict[str, Callable[[], Any]], repeats: int, pause: float, block: int = 5
+) -> dict[str, float]:
     """Median wall time of each contender in seconds.
 
-    Contenders take turns in blocks of ``block`` timed runs, each block after one untimed run.
-    Blocks rather than single runs because NumPy's BLAS and PyTorch's OpenMP threads keep
-    spinning for a while after they finish: on a machine with few cores, a contender timed right
-    after the other library competes with its idle threads, which no user training with one
-    library sees. Taking turns still spreads a burst of load from elsewhere over both.
+    Contenders take turns in blocks of ``block`` timed runs, each block after a pause of
+    ``pause`` seconds and one untimed run. The pause is there because NumPy's BLAS and PyTorch's
+    OpenMP threads keep spinning for up to a few hundred milliseconds after they finish: on a
+    machine with few cores, a contender timed right after the other library competes with its
+    idle threads, which no user training with one library sees. Measured here, on two cores,
+    that competition slowed PyTorch's float32 convolution up to threefold. Taking turns still
+    spreads a burst of load from elsewhere over all contenders.
     """
     samples: dict[str, list[float]] = {name: [] for name in contenders}
     while any(len(times) < repeats for times in samples.values()):
         for name, run in contenders.items():
-            run()  # untimed: first-call allocations, lazy imports, this library's thread pool
+            time.sleep(pause)
+            run()  # untimed: first-call allocations, lazy imports, wakes this library's threads
             for _ in range(min(block, repeats - len(samples[name]))):
                 start = time.perf_counter()
                 run()
@@ -118,7 +124,8 @@ def conv_contenders(shape: tuple[int, ...], dtype: Any, with_naive: bool) -> dic
     dout_rows = np.ascontiguousarray(dout.transpose(1, 2, 3, 0)).reshape(f, -1)
 
     def matmuls() -> Any:
-        return w_rows @ columns, columns @ dout_rows.T, [weights[:, :, i, j].T @ dout_rows for i in range(3) for j in range(3)]
+        w_kernel_rows = [weights[:, :, i, :].transpose(2, 1, 0).reshape(-1, f) for i in range(3)]
+        return w_rows @ columns, columns @ dout_rows.T, [rows @ dout_rows for rows in w_kernel_rows]
 
     contenders = {"fast": fast, "matmuls": matmuls}
     if with_naive:
@@ -167,7 +174,7 @@ def reshape_pool_forward(x: np.ndarray, size: int) -> np.ndarray:
     return x.reshape(n, c, h // size, size, w // size, size).max(axis=(3, 5))
 
 
-def report(title: str, shapes: list, make: Callable, repeats: int, with_naive: bool) -> list[float]:
+def report(title: str, shapes: list, make: Callable, repeats: int, pause: float, with_naive: bool) -> list[float]:
     """Print one table; return the fast/torch ratios (empty without torch)."""
     print(f"\n{title}")
     columns = "fast ms" + ("   matmuls ms" if make is conv_contenders else "")
@@ -176,7 +183,7 @@ def report(title: str, shapes: list, make: Callable, repeats: int, with_naive: b
     ratios, floors = [], []
     for dtype in (np.float32, np.float64):
         for shape in shapes:
-            times = median_times(make(shape, dtype, with_naive), repeats)
+            times = median_times(make(shape, dtype, with_naive), repeats, pause)
             line = f"  {np.dtype(dtype).name:8} {str(shape):34} {times['fast'] * 1e3:7.2f}"
             if "matmuls" in times:
                 line += f"   {times['matmuls'] * 1e3:10.2f}"
@@ -200,6 +207,9 @@ def report(title: str, shapes: list, make: Callable, repeats: int, with_naive: b
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=15, help="timed repeats per contender (median taken)")
+    parser.add_argument(
+        "--pause", type=float, default=0.3, help="seconds of rest before each block, so idle threads stop spinning"
+    )
     parser.add_argument("--threads", type=int, default=2, help="threads for PyTorch and for NumPy's BLAS")
     args = parser.parse_args()
     if threadpool_limits is not None:
@@ -213,11 +223,11 @@ def main() -> None:
         print(f"PyTorch {torch.__version__} on the CPU with {torch.get_num_threads()} threads; NumPy {np.__version__}.")
     print("Times are medians of forward + backward; ratios below 1 mean the fast layer is faster.")
 
-    report("Convolution 3x3, fast vs naive loops (N, C, H, W, F, stride, pad)", NAIVE_CONV_SHAPES, conv_contenders, 3, True)
-    report("Max pooling, fast vs naive loops (N, C, H, W, pool, stride)", NAIVE_POOL_SHAPES, pool_contenders, 3, True)
+    report("Convolution 3x3, fast vs naive loops (N, C, H, W, F, stride, pad)", NAIVE_CONV_SHAPES, conv_contenders, 3, 0.0, True)
+    report("Max pooling, fast vs naive loops (N, C, H, W, pool, stride)", NAIVE_POOL_SHAPES, pool_contenders, 3, 0.0, True)
     if torch is not None:
-        report("Convolution 3x3, fast vs PyTorch (N, C, H, W, F, stride, pad)", CONV_SHAPES, conv_contenders, args.repeats, False)
-        report("Max pooling, fast vs PyTorch (N, C, H, W, pool, stride)", POOL_SHAPES, pool_contenders, args.repeats, False)
+        report("Convolution 3x3, fast vs PyTorch (N, C, H, W, F, stride, pad)", CONV_SHAPES, conv_contenders, args.repeats, args.pause, False)
+        report("Max pooling, fast vs PyTorch (N, C, H, W, pool, stride)", POOL_SHAPES, pool_contenders, args.repeats, args.pause, False)
 
     print("\nMax pooling forward only, tiling windows: strided slices vs reshape-and-reduce")
     for n, c, h, w, size, stride in POOL_SHAPES:
@@ -227,6 +237,7 @@ def main() -> None:
         times = median_times(
             {"slices": lambda: max_pool_forward_fast(x, size, size, stride), "reshape": lambda: reshape_pool_forward(x, size)},
             args.repeats,
+            args.pause,
         )
         print(f"  float64  {str((n, c, h, w, size, stride)):34} slices/reshape {times['slices'] / times['reshape']:.2f}")
 

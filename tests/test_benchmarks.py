@@ -12,7 +12,7 @@ BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 
 def test_conv_pool_benchmark_prints_its_tables():
     run = subprocess.run(
-        [sys.executable, str(BENCHMARKS / "bench_conv_pool.py"), "--repeats", "1"],
+        [sys.executable, str(BENCHMARKS / "bench_conv_pool.py"), "--repeats", "1", "--pause", "0"],
         capture_output=True, text=True, timeout=300,
     )
     assert run.returncode == 0, run.stderr
