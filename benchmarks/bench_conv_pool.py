@@ -10,6 +10,8 @@ The convolution table also times ``matmuls``: the matrix products of the fast la
 the copies around them. That is the floor for an im2col convolution on this BLAS. PyTorch's
 float32 convolution (oneDNN) never builds the column matrix, so in float32 that floor alone can
 sit near PyTorch's whole forward and backward pass; in float64 PyTorch runs an im2col of its own.
+For a like-for-like figure in both dtypes, ``torch im2col`` times PyTorch with oneDNN switched
+off, which leaves its own im2col convolution: ``fast / torch im2col`` compares the same algorithm.
 
     python benchmarks/bench_conv_pool.py              # the full suite
     python benchmarks/bench_conv_pool.py --repeats 5  # quicker, noisier
@@ -146,6 +148,17 @@ def conv_contenders(shape: tuple[int, ...], dtype: Any, with_naive: bool) -> dic
             functional.conv2d(x_t, w_t, b_t, stride=stride, padding=pad).backward(dout_t)
 
         contenders["torch"] = torch_cpu
+
+        def torch_im2col() -> Any:
+            # With oneDNN off, PyTorch's CPU convolution is its own im2col and BLAS products:
+            # the same algorithm as the fast layer, in C++.
+            torch.backends.mkldnn.enabled = False
+            try:
+                torch_cpu()
+            finally:
+                torch.backends.mkldnn.enabled = True
+
+        contenders["torch im2col"] = torch_im2col
     return contenders
 
 
@@ -181,34 +194,27 @@ def reshape_pool_forward(x: np.ndarray, size: int) -> np.ndarray:
     return x.reshape(n, c, h // size, size, w // size, size).max(axis=(3, 5))
 
 
-def report(title: str, shapes: list, make: Callable, repeats: int, pause: float, with_naive: bool) -> list[float]:
-    """Print one table; return the fast/torch ratios (empty without torch)."""
+# The ratios each table prints, where both contenders ran: (numerator, denominator).
+RATIOS = [("fast", "naive"), ("fast", "torch"), ("fast", "torch im2col"), ("matmuls", "torch")]
+
+
+def report(title: str, shapes: list, make: Callable, repeats: int, pause: float, with_naive: bool) -> None:
+    """Print one table of median times and ratios, then each ratio's median per dtype."""
     print(f"\n{title}")
-    columns = "fast ms" + ("   matmuls ms" if make is conv_contenders else "")
-    columns += ("   naive ms  fast/naive" if with_naive else "") + ("   torch ms  fast/torch" if torch else "")
-    print(f"  {'dtype':8} {'shape':34} {columns}")
-    ratios, floors = [], []
+    ratios: dict[tuple[str, str, str], list[float]] = {}  # (dtype, numerator, denominator) -> per shape
     for dtype in (np.float32, np.float64):
         for shape in shapes:
             times = median_times(make(shape, dtype, with_naive), repeats, pause)
-            line = f"  {np.dtype(dtype).name:8} {str(shape):34} {times['fast'] * 1e3:7.2f}"
-            if "matmuls" in times:
-                line += f"   {times['matmuls'] * 1e3:10.2f}"
-            if with_naive:
-                line += f"   {times['naive'] * 1e3:8.1f}  {times['fast'] / times['naive']:10.4f}"
-            if "torch" in times:
-                ratios.append((np.dtype(dtype).name, times["fast"] / times["torch"]))
-                line += f"   {times['torch'] * 1e3:8.2f}  {ratios[-1][1]:10.2f}"
-                if "matmuls" in times:
-                    floors.append((np.dtype(dtype).name, times["matmuls"] / times["torch"]))
+            line = f"  {np.dtype(dtype).name:8} {str(shape):30}"
+            line += "".join(f"  {name} {seconds * 1e3:.2f} ms" for name, seconds in times.items())
+            for top, bottom in RATIOS:
+                if top in times and bottom in times:
+                    ratio = times[top] / times[bottom]
+                    ratios.setdefault((np.dtype(dtype).name, top, bottom), []).append(ratio)
+                    line += f"  {top}/{bottom} {ratio:.3g}"
             print(line)
-    for name in ("float32", "float64"):
-        values = [ratio for dtype, ratio in ratios if dtype == name]
-        if values:
-            print(f"  median fast/torch, {name}: {statistics.median(values):.2f}", end="")
-            floor = [ratio for dtype, ratio in floors if dtype == name]
-            print(f"   (matmuls alone/torch: {statistics.median(floor):.2f})" if floor else "")
-    return ratios
+    for (dtype_name, top, bottom), values in ratios.items():
+        print(f"  median {top}/{bottom}, {dtype_name}: {statistics.median(values):.2f}")
 
 
 def keep_freed_memory() -> bool:

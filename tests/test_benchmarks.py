@@ -22,4 +22,5 @@ def test_conv_pool_benchmark_prints_its_tables():
     if importlib.util.find_spec("torch") is None:
         assert "PyTorch is not importable" in run.stdout
     else:
-        assert "matmuls alone/torch" in run.stdout
+        assert "median matmuls/torch, float32" in run.stdout
+        assert "median fast/torch im2col, float64" in run.stdout
