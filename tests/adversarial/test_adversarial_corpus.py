@@ -8,6 +8,7 @@ time, with small limits; each test then reads one student's result from the grad
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from nbgrader.api import Gradebook
@@ -17,9 +18,11 @@ from autograder.grading.autograde import grade_class
 from autograder.grading.collect import collect
 from autograder.grading.feedback import write_feedback
 from autograder.grading.sandbox import Limits
+from autograder.grading.student_link import SERVER_SCRIPT
 from autograder.grading.workspace import Workspace
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
+STARTED = time.time()  # every student process of this module's grading starts after this
 LIMITS = Limits(cell_timeout=4, notebook_timeout=40, memory_bytes=1536 * 2**20, max_output_chars=5_000)
 
 
@@ -86,9 +89,15 @@ def test_deleted_test_cells_are_back_in_the_autograded_record(graded_class: Work
 
 
 def test_no_student_process_outlives_grading(graded_class: Workspace) -> None:
+    # Only this checkout's student processes started by this class's grading: other gradings may be
+    # running on the same machine.
     import psutil
 
-    leftovers = [p for p in psutil.process_iter(["cmdline"]) if "student_process.py" in " ".join(p.info["cmdline"] or [])]
+    ours = str(SERVER_SCRIPT)
+    leftovers = [
+        p for p in psutil.process_iter(["cmdline", "create_time"])
+        if ours in (p.info["cmdline"] or []) and p.info["create_time"] >= STARTED
+    ]
     assert leftovers == []
 
 
