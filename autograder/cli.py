@@ -35,8 +35,11 @@ def _limits(args: argparse.Namespace):
 
 
 def _workspace(args: argparse.Namespace):
-    from .grading.workspace import Workspace
+    """The workspace, after checking that a named assignment exists (a typo must change nothing)."""
+    from .grading.workspace import Workspace, require_assignment
 
+    if getattr(args, "assignment", None):
+        require_assignment(args.source, args.assignment)
     return Workspace(args.workspace, args.source)
 
 
@@ -69,7 +72,10 @@ def _parser() -> argparse.ArgumentParser:
     feedback.add_argument("assignment", nargs="?")
     export = commands.add_parser("export", help="write grades as CSV")
     export.add_argument("assignment", nargs="?")
-    export.add_argument("--output", type=Path, default=None, help="CSV path (default: WORKSPACE/grades.csv)")
+    export.add_argument("--output", type=Path, default=None,
+                        help="combined CSV path (default: WORKSPACE/grades.csv); one file per assignment beside it")
+    export.add_argument("--force", action="store_true",
+                        help="replace a CSV even when the new one lists fewer students")
     status = commands.add_parser("status", help="what is graded, pending or failed")
     status.add_argument("assignment", nargs="?")
     check = commands.add_parser("check", help="grade one notebook for its author")
@@ -89,6 +95,10 @@ def main(argv: list[str] | None = None) -> int:
     except (FileNotFoundError, ValueError) as error:
         print(f"bpk-grade {args.command}: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"\nbpk-grade {args.command}: interrupted. Every grade finished before this is kept; "
+              "run the same command again to go on.", file=sys.stderr)
+        return 130
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -118,12 +128,13 @@ def _run(args: argparse.Namespace) -> int:
         print(f"wrote {len(pages)} feedback page(s) under {args.workspace / 'feedback'}")
         return 0
     if args.command == "export":
-        from .grading.export import export_csv
+        from .grading.export import export_grades
 
         workspace = _workspace(args)
-        output = args.output or workspace.root / "grades.csv"
-        rows = export_csv(workspace, output, args.assignment)
-        print(f"wrote {rows} row(s) to {output}")
+        written = export_grades(workspace, args.output or workspace.root / "grades.csv", args.assignment,
+                                force=args.force)
+        for path, rows in written.items():
+            print(f"wrote {rows} row(s) to {path}")
         return 0
     if args.command == "status":
         from .grading.status import format_table, status_rows

@@ -3,24 +3,67 @@
 Points come from nbgrader's gradebook (so a TA's manual override in formgrader is exported); the
 ``reason`` column says why a zero is not the student's logic: a crash, a timeout, a missing or
 unreadable notebook, a submission that could not be opened.
+
+``export_grades`` writes one file per assignment (``grades-<assignment>.csv``) and a combined one
+(``grades.csv``). Each file is replaced atomically, and never by one that lists fewer students than
+it did (a typo'd or half-collected workspace must not wipe a class's grades) unless forced.
 """
 
 from __future__ import annotations
 
 import csv
+import io
+import os
+import tempfile
 from pathlib import Path
 
-from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.api import MissingEntry
 
 from .results import summarize_reasons
 from .workspace import Workspace
 
 
+class ShrinkingExport(ValueError):
+    """Writing the export would replace a file with one that lists fewer students."""
+
+
+def export_grades(workspace: Workspace, destination: Path, assignment: str | None = None, *,
+                  force: bool = False) -> dict[Path, int]:
+    """Write ``grades-<assignment>.csv`` beside ``destination`` for each assignment in scope, and
+    ``destination`` for every assignment; return each file written with its number of rows.
+
+    Raises :class:`ShrinkingExport`, before writing anything, when a file would list fewer students
+    than it does now and ``force`` is false.
+    """
+    destination = Path(destination)
+    in_scope = [workspace.require_assignment(assignment)] if assignment else workspace.assignments()
+    planned = {destination.with_name(f"{destination.stem}-{name}.csv"): [name] for name in in_scope}
+    planned[destination] = workspace.assignments()
+    tables = {path: _table(workspace, names) for path, names in planned.items()}
+    if not force:
+        for path, (_, rows) in tables.items():
+            before, after = _students_in(path), {row["student"] for row in rows}
+            if len(after) < len(before):
+                raise ShrinkingExport(
+                    f"{path} lists {len(before)} student(s); the new export would list {len(after)} "
+                    f"(missing: {', '.join(sorted(before - after)[:5])}). Nothing was written; "
+                    "pass --force to replace it anyway")
+    for path, (columns, rows) in tables.items():
+        _write_atomically(path, columns, rows)
+    return {path: len(rows) for path, (_, rows) in tables.items()}
+
+
 def export_csv(workspace: Workspace, destination: Path, assignment: str | None = None) -> int:
-    """Write the CSV to ``destination``; return the number of rows."""
-    assignments = [assignment] if assignment else workspace.assignments()
+    """Write one CSV of ``assignment`` (every assignment when None) to ``destination``; return its rows."""
+    columns, rows = _table(workspace, [assignment] if assignment else workspace.assignments())
+    _write_atomically(Path(destination), columns, rows)
+    return len(rows)
+
+
+def _table(workspace: Workspace, assignments: list[str]) -> tuple[list[str], list[dict]]:
+    """The columns and rows of an export of ``assignments``."""
     rows, columns = [], ["student", "assignment", "score", "max_score"]
-    with Gradebook(workspace.db_url, workspace.course_id) as gradebook:
+    with workspace.gradebook() as gradebook:
         for name in assignments:
             try:
                 recorded = gradebook.find_assignment(name)
@@ -46,11 +89,30 @@ def export_csv(workspace: Workspace, destination: Path, assignment: str | None =
                 reasons = summarize_reasons(result) if result else {}
                 row["reason"] = "; ".join(f"{nb}: {why}" for nb, why in reasons.items())
                 rows.append(row)
-    columns.append("reason")
-    destination = Path(destination)
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    with destination.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=columns, restval="")
-        writer.writeheader()
-        writer.writerows(rows)
-    return len(rows)
+    return columns + ["reason"], rows
+
+
+def _students_in(path: Path) -> set[str]:
+    """The students an earlier export at ``path`` lists (none when there is no readable file)."""
+    try:
+        with path.open(newline="") as handle:
+            return {row["student"] for row in csv.DictReader(handle) if row.get("student")}
+    except (OSError, csv.Error, KeyError, UnicodeDecodeError):
+        return set()
+
+
+def _write_atomically(path: Path, columns: list[str], rows: list[dict]) -> None:
+    """Write the CSV to a temporary file beside ``path``, then rename it over ``path``."""
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=columns, restval="")
+    writer.writeheader()
+    writer.writerows(rows)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, partial = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", newline="") as out:
+            out.write(text.getvalue())
+        os.replace(partial, path)
+    except BaseException:
+        os.unlink(partial)
+        raise

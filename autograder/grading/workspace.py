@@ -14,11 +14,18 @@ The instructor's source notebooks stay where they are (``solutions/`` by default
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .results import NotebookJob, SubmissionJob, SubmissionResult
 from .sandbox import Limits
+
+if TYPE_CHECKING:
+    from nbgrader.api import Gradebook
 
 MAX_HANDED_IN_FILE_BYTES = 20 * 2**20
 IGNORED_FILES = {"timestamp.txt", ".DS_Store"}
@@ -66,15 +73,25 @@ class Workspace:
     def result_path(self, student: str, assignment: str) -> Path:
         return self.autograded / student / assignment / "grading.json"
 
+    def gradebook(self) -> "Gradebook":
+        """nbgrader's gradebook of this workspace, created on first use (a context manager)."""
+        from nbgrader.api import Gradebook
+
+        # Creating it runs the ``alembic`` command, which sits beside our Python, on PATH only when
+        # the virtual environment is activated.
+        if shutil.which("alembic") is None:
+            os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
+        return Gradebook(self.db_url, self.course_id)
+
     # -------------------------------------------------------------- what exists
     def assignments(self) -> list[str]:
-        return sorted(p.name for p in self.source_root.iterdir() if p.is_dir() and any(p.glob("*.ipynb")))
+        return assignments_in(self.source_root)
+
+    def require_assignment(self, assignment: str) -> str:
+        return require_assignment(self.source_root, assignment)
 
     def source_notebooks(self, assignment: str) -> dict[str, Path]:
-        folder = self.source_root / assignment
-        if not folder.is_dir():
-            known = ", ".join(self.assignments()) or "none"
-            raise ValueError(f"assignment {assignment!r} is not in {self.source_root} (known: {known})")
+        folder = self.source_root / self.require_assignment(assignment)
         return {p.name: p for p in sorted(folder.glob("*.ipynb"))}
 
     def students(self) -> list[str]:
@@ -144,6 +161,19 @@ class Workspace:
         files.update(handed_in_files(self.source_root / assignment))  # the assignment's own files win
         return SubmissionJob(student, assignment, notebooks, files, str(self.source_root / assignment),
                              library_path, limits)
+
+
+def assignments_in(source_root: Path) -> list[str]:
+    """The assignments of an instructor's source folder: its subfolders holding notebooks."""
+    return sorted(p.name for p in Path(source_root).iterdir() if p.is_dir() and any(p.glob("*.ipynb")))
+
+
+def require_assignment(source_root: Path, assignment: str) -> str:
+    """``assignment`` itself when ``source_root`` has it; otherwise a ValueError listing the known ones."""
+    known = assignments_in(source_root)
+    if assignment not in known:
+        raise ValueError(f"assignment {assignment!r} is not in {source_root} (known: {', '.join(known) or 'none'})")
+    return assignment
 
 
 def handed_in_files(folder: Path) -> dict[str, bytes]:

@@ -1,0 +1,63 @@
+"""bpk-grade's guard rails: an unknown assignment changes nothing, an export never shrinks silently."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from autograder import cli as cli_module
+from autograder.cli import main as cli
+
+SOURCE = Path(__file__).parent / "fixtures" / "grading_course" / "solutions"
+
+
+@pytest.mark.parametrize("command", [["collect", "99_nope", "."], ["grade", "99_nope"], ["feedback", "99_nope"],
+                                     ["export", "99_nope"], ["status", "99_nope"]])
+def test_an_unknown_assignment_is_refused_with_the_known_list_and_changes_nothing(
+        tmp_path: Path, command: list[str], capsys: pytest.CaptureFixture) -> None:
+    workspace = tmp_path / "grading"
+    assert cli(["--workspace", str(workspace), "--source", str(SOURCE)] + command) == 2
+    error = capsys.readouterr().err
+    assert "'99_nope'" in error and "known: toy" in error
+    assert not workspace.exists()
+
+
+def _write_grades(path: Path, students: list[str]) -> None:
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["student", "assignment", "score"])
+        writer.writeheader()
+        writer.writerows({"student": s, "assignment": "toy", "score": 5} for s in students)
+
+
+def test_export_never_replaces_a_file_with_fewer_students_unless_forced(
+        tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    workspace = tmp_path / "grading"
+    workspace.mkdir()
+    combined = workspace / "grades.csv"
+    _write_grades(combined, ["alice", "bob"])
+    before = combined.read_bytes()
+    base = ["--workspace", str(workspace), "--source", str(SOURCE), "export"]
+
+    assert cli(base) == 2  # nothing is graded in this workspace: the export would list no one
+    error = capsys.readouterr().err
+    assert "lists 2 student(s)" in error and "--force" in error
+    assert combined.read_bytes() == before
+    assert not (workspace / "grades-toy.csv").exists()  # nothing at all was written
+
+    assert cli(base + ["--force"]) == 0
+    assert list(csv.DictReader(combined.open())) == []
+    assert (workspace / "grades-toy.csv").is_file()
+    assert not list(workspace.glob(".grades*"))  # no temporary file left behind
+
+
+def test_ctrl_c_says_what_was_kept_instead_of_a_traceback(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    def interrupted(args: object) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli_module, "_run", interrupted)
+    assert cli(["--workspace", str(tmp_path / "grading"), "--source", str(SOURCE), "grade"]) == 130
+    error = capsys.readouterr().err
+    assert "interrupted" in error and "Traceback" not in error
