@@ -88,11 +88,13 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .grading.workspace import WorkspaceBusy
+
     args = _parser().parse_args(argv)
     args.source = args.source or _default_source()
     try:
         return _run(args)
-    except (FileNotFoundError, ValueError) as error:
+    except (FileNotFoundError, ValueError, WorkspaceBusy) as error:
         print(f"bpk-grade {args.command}: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 from pathlib import Path
 
 import pytest
@@ -61,3 +62,28 @@ def test_ctrl_c_says_what_was_kept_instead_of_a_traceback(
     assert cli(["--workspace", str(tmp_path / "grading"), "--source", str(SOURCE), "grade"]) == 130
     error = capsys.readouterr().err
     assert "interrupted" in error and "Traceback" not in error
+
+
+def test_one_grade_at_a_time_and_a_dead_holders_lock_is_taken_over(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    import subprocess
+    import sys
+
+    from autograder.grading.workspace import Workspace
+
+    workspace = Workspace(tmp_path / "grading", SOURCE)
+    (workspace.root / ".grading.lock").write_text("pid 999999 on a machine that crashed")  # stale: no one holds it
+    holder = subprocess.Popen(  # another process holding the lock, as a running `grade` would
+        [sys.executable, "-c", "import sys, time\n"
+         "from autograder.grading.workspace import Workspace\n"
+         f"with Workspace({str(workspace.root)!r}, {str(SOURCE)!r}).grading_lock():\n"
+         "    print('held', flush=True); time.sleep(60)"],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        assert cli(["--workspace", str(workspace.root), "--source", str(SOURCE), "grade"]) == 2
+        assert f"pid {holder.pid}" in capsys.readouterr().err
+    finally:
+        holder.kill()
+        holder.wait()
+    with workspace.grading_lock():  # the holder died: its lock is free again
+        assert f"pid {os.getpid()}" in (workspace.root / ".grading.lock").read_text()

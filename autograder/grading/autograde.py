@@ -35,8 +35,16 @@ def grade_class(
     limits: Limits | None = None,
     progress: bool = True,
 ) -> GradingRun:
-    """Grade every collected submission that has no result yet (all of them with ``regrade``)."""
-    limits = limits or Limits()
+    """Grade every collected submission that has no result yet (all of them with ``regrade``).
+
+    One ``grade`` at a time per workspace: a second one raises ``WorkspaceBusy`` naming the first.
+    """
+    with workspace.grading_lock():
+        return _grade(workspace, assignment, regrade, workers, scheduler, limits or Limits(), progress)
+
+
+def _grade(workspace: Workspace, assignment: str | None, regrade: bool, workers: int | None,
+           scheduler: str | None, limits: Limits, progress: bool) -> GradingRun:
     pending = workspace.pending(assignment, regrade=regrade)
     run = GradingRun(skipped=len(workspace.submissions(assignment)) - len(pending))
     if not pending:

@@ -13,13 +13,17 @@ The instructor's source notebooks stay where they are (``solutions/`` by default
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
+import socket
+import time
 import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterator
 
 from .results import NotebookJob, SubmissionJob, SubmissionResult
 from .sandbox import Limits
@@ -29,6 +33,10 @@ if TYPE_CHECKING:
 
 MAX_HANDED_IN_FILE_BYTES = 20 * 2**20
 IGNORED_FILES = {"timestamp.txt", ".DS_Store"}
+
+
+class WorkspaceBusy(RuntimeError):
+    """Another process is grading in this workspace."""
 
 
 @dataclass
@@ -82,6 +90,31 @@ class Workspace:
         if shutil.which("alembic") is None:
             os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
         return Gradebook(self.db_url, self.course_id)
+
+    @contextlib.contextmanager
+    def grading_lock(self) -> Iterator[None]:
+        """Hold the workspace's grading lock, or raise WorkspaceBusy naming who holds it.
+
+        ``flock`` is released by the kernel when its holder dies, so a lock left by a killed run is
+        simply taken over; the file's text only says who holds it.
+        """
+        path = self.root / ".grading.lock"
+        handle = open(path, "a+")
+        try:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.seek(0)
+                holder = handle.read().strip() or "another process"
+                raise WorkspaceBusy(f"{self.root} is being graded by {holder}; wait for it to finish "
+                                    "(or stop it: finished grades are kept)") from None
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"pid {os.getpid()} on {socket.gethostname()} since {time.strftime('%Y-%m-%d %H:%M:%S')}")
+            handle.flush()
+            yield
+        finally:
+            handle.close()  # closing releases the lock
 
     # -------------------------------------------------------------- what exists
     def assignments(self) -> list[str]:
