@@ -87,3 +87,20 @@ def test_one_grade_at_a_time_and_a_dead_holders_lock_is_taken_over(tmp_path: Pat
         holder.wait()
     with workspace.grading_lock():  # the holder died: its lock is free again
         assert f"pid {os.getpid()}" in (workspace.root / ".grading.lock").read_text()
+
+
+@pytest.mark.slow
+def test_demo_reuses_one_folder_and_says_how_to_open_the_pages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from autograder.grading.demo import run_demo
+    from autograder.grading.sandbox import Limits
+
+    monkeypatch.chdir(tmp_path)
+    release = tmp_path / "release"  # the toy assignment has no student release: the source stands in
+    (release / "toy").mkdir(parents=True)
+    limits = Limits(cell_timeout=20, notebook_timeout=60)
+    run_demo(SOURCE, assignments=["toy"], workers=2, limits=limits, release_root=release)
+    leftover = tmp_path / "grading-demo" / "left-from-last-time"
+    leftover.write_text("")
+    report = run_demo(SOURCE, assignments=["toy"], workers=2, limits=limits, release_root=release)
+    assert not leftover.exists()
+    assert "file://" in report and (tmp_path / "grading-demo" / "grading" / "feedback").is_dir()

@@ -3,7 +3,8 @@
 Builds the release, writes submissions for a small class (the reference solutions, the blank
 release, and copies of the solutions with typical mistakes planted in them), collects, grades them
 in parallel, writes feedback pages and the CSV, and prints the grade table: what a TA sees, without
-a real class.
+a real class. Everything goes to one folder (``./grading-demo/`` by default), emptied at the start of
+each run, so demos never pile up.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import copy
 import json
 import os
-import tempfile
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,6 +50,7 @@ BUGS = [
                "`=` instead of `+=` in conv backward"),
 ]
 DEFAULT_ASSIGNMENTS = ("03_backprop", "06_convnets")
+DEFAULT_FOLDER = Path("grading-demo")
 
 
 def plant(notebook: dict, bug: PlantedBug) -> bool:
@@ -90,7 +92,9 @@ def run_demo(source_root: Path, workspace_root: Path | None = None, assignments:
     """Run the pipeline; return the report it prints (grade table and where everything went)."""
     assignments = list(assignments or DEFAULT_ASSIGNMENTS)
     os.environ.setdefault("BACKPROPKIT_QUICK", "1")  # the notebooks' short training runs
-    scratch = Path(workspace_root or tempfile.mkdtemp(prefix="bpk-demo-"))
+    scratch = Path(workspace_root or DEFAULT_FOLDER).resolve()
+    if workspace_root is None and scratch.exists():
+        shutil.rmtree(scratch)  # the previous demo's class, not a real one: ours to replace
     workspace = Workspace(scratch / "grading", source_root)
     if release_root is None:
         from ..release import release
@@ -108,7 +112,10 @@ def run_demo(source_root: Path, workspace_root: Path | None = None, assignments:
     report = [format_table(status_rows(workspace)), ""]
     report += [_first_failure_lines(workspace), ""]
     report += [f"note: {n}" for n in notes]
-    report += [f"feedback pages: {workspace.feedback}", f"grades: {csv_path}", f"gradebook: {workspace.db_url}"]
+    pages = sorted(workspace.feedback.rglob("*.html"))
+    report += [f"feedback pages: {workspace.feedback} ({len(pages)}; each opens in a browser"
+               + (f", e.g. {pages[0].as_uri()})" if pages else ")")]
+    report += [f"grades: {csv_path}", f"gradebook: {workspace.db_url}"]
     return "\n".join(report)
 
 
@@ -121,6 +128,7 @@ def _first_failure_lines(workspace: Workspace) -> str:
         if result is None:
             continue
         failures = [t for n in result.notebooks for t in n.tests if t.failure]
-        first = failures[0].failure.strip().splitlines()[0] if failures else "(no test failed)"
-        lines.append(f"  {bug.description:40s} -> {first[:150]}")
+        said = failures[0].failure.strip().splitlines() if failures else ["(no test failed)"]
+        lines.append(f"  {bug.description:40s} -> {said[0][:150]}")
+        lines += [f"  {'':40s}    {line.strip()[:150]}" for line in said[1:] if "Likely mistake" in line]
     return "\n".join(lines)
