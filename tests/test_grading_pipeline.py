@@ -24,7 +24,7 @@ from autograder.grading.collect import collect
 from autograder.grading.export import export_csv
 from autograder.grading.feedback import write_all_feedback
 from autograder.grading.sandbox import Limits
-from autograder.grading.status import status_rows
+from autograder.grading.status import format_table, status_rows
 from autograder.grading.workspace import Workspace
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
@@ -121,21 +121,28 @@ def test_a_wrong_gradient_is_explained_with_a_heat_map_and_no_hidden_code(graded
         assert not any(line in text for line in HIDDEN_LINES)
 
 
-def test_export_has_points_per_notebook_and_test_and_reasons_for_unearned_zeros(graded: Workspace, tmp_path: Path) -> None:
+def test_export_has_points_per_notebook_and_test_and_a_reason_for_every_point_lost(graded: Workspace, tmp_path: Path) -> None:
     assert export_csv(graded, tmp_path / "grades.csv") == len(EXPECTED)
     rows = {r["student"]: r for r in csv.DictReader((tmp_path / "grades.csv").open())}
     assert float(rows["carol"]["layers/affine_backward_tests"]) == 0.0
     assert float(rows["carol"]["layers/relu_backward_tests"]) == 2.0
     assert float(rows["alice"]["layers"]) == 5.0
-    assert rows["alice"]["reason"] == "" and rows["carol"]["reason"] == ""
+    assert rows["alice"]["reason"] == ""
+    assert rows["carol"]["reason"].startswith("layers/affine_backward_tests (0/3): ") and "dw is wrong" in rows["carol"]["reason"]
+    assert "\n" not in rows["carol"]["reason"]
     assert "missing" in rows["frank"]["reason"]
     assert "could not be opened" in rows["eve"]["reason"]
 
 
 def test_status_separates_clean_grades_from_grades_with_problems(graded: Workspace) -> None:
-    states = {row.student: row.state for row in status_rows(graded, "toy")}
-    assert states == {"alice": "graded", "bob": "graded", "carol": "graded", "dave": "graded",
-                      "eve": "failed", "frank": "failed"}
+    rows = {row.student: row for row in status_rows(graded, "toy")}
+    assert {s: r.state for s, r in rows.items()} == {"alice": "graded", "bob": "graded", "carol": "graded",
+                                                     "dave": "graded", "eve": "failed", "frank": "failed"}
+    assert rows["alice"].lost == []
+    assert len(rows["carol"].lost) == 1 and "dw is wrong" in rows["carol"].lost[0]
+    table = format_table(list(rows.values()))
+    assert rows["carol"].lost[0] in table  # whole, not cut
+    assert "2 with problems" in table
 
 
 def test_rerunning_grades_only_what_is_missing_and_leaves_finished_grades_alone(graded: Workspace) -> None:

@@ -1,8 +1,9 @@
 """Export grades as CSV: one row per student and assignment, points per notebook and per test.
 
-Points come from nbgrader's gradebook (so a TA's manual override in formgrader is exported); the
-``reason`` column says why a zero is not the student's logic: a crash, a timeout, a missing or
-unreadable notebook, a submission that could not be opened.
+Points come from nbgrader's gradebook (so a TA's manual override in formgrader is exported). A
+public check (a test cell worth no points) reads ``pass`` or ``fail``, not a score. The ``reason``
+column gives one line for every point lost: the check's first line, or why the test could not run
+(a crash, a timeout, a missing or unreadable notebook, a submission that could not be opened).
 
 ``export_grades`` writes one file per assignment (``grades-<assignment>.csv``) and a combined one
 (``grades.csv``). Each file is replaced atomically, and never by one that lists fewer students than
@@ -19,7 +20,7 @@ from pathlib import Path
 
 from nbgrader.api import MissingEntry
 
-from .results import summarize_reasons
+from .results import lost_points
 from .workspace import Workspace
 
 
@@ -81,15 +82,22 @@ def _table(workspace: Workspace, assignments: list[str]) -> tuple[list[str], lis
                     continue  # collected, not graded yet: `status` lists it
                 row = {"student": student, "assignment": name, "score": submission.score,
                        "max_score": submission.max_score}
+                result = workspace.result(student, name)
+                public = _public_verdicts(result) if result else {}
                 for notebook in submission.notebooks:
                     row[notebook.name] = notebook.score
                     for grade in notebook.grades:
-                        row[f"{notebook.name}/{grade.name}"] = grade.score
-                result = workspace.result(student, name)
-                reasons = summarize_reasons(result) if result else {}
-                row["reason"] = "; ".join(f"{nb}: {why}" for nb, why in reasons.items())
+                        column = f"{notebook.name}/{grade.name}"
+                        row[column] = public.get(column, grade.score) if grade.max_score == 0 else grade.score
+                row["reason"] = "; ".join(lost_points(result)) if result else ""
                 rows.append(row)
     return columns + ["reason"], rows
+
+
+def _public_verdicts(result) -> dict[str, str]:
+    """``notebook/test`` -> "pass" or "fail" for the checks worth no points."""
+    return {f"{Path(n.name).stem}/{t.grade_id}": "fail" if t.failure else "pass"
+            for n in result.notebooks for t in n.tests if t.max_points == 0}
 
 
 def _students_in(path: Path) -> set[str]:

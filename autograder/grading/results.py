@@ -114,3 +114,24 @@ def summarize_reasons(result: SubmissionResult) -> dict[str, Any]:
         if reason:
             reasons[notebook.name] = reason
     return reasons
+
+
+def first_line(text: str | None) -> str:
+    """The first non-blank line of ``text`` (a check's headline), or ""."""
+    return next((line.strip() for line in (text or "").splitlines() if line.strip()), "")
+
+
+def lost_points(result: SubmissionResult) -> list[str]:
+    """One line per test that lost points: ``notebook/test (got/max): why``, the why on one line."""
+    lines = []
+    for notebook in result.notebooks:
+        if notebook.problem:  # the whole notebook: one line, not one per test
+            lines.append(f"{Path(notebook.name).stem} ({notebook.points:g}/{notebook.max_points:g}): "
+                         f"{first_line(notebook.problem)}")
+            continue
+        for test in notebook.tests:
+            if test.points < test.max_points:
+                why = first_line(test.reason or test.failure) or "no points (no message)"
+                lines.append(f"{Path(notebook.name).stem}/{test.grade_id} "
+                             f"({test.points:g}/{test.max_points:g}): {why}")
+    return lines

@@ -1,11 +1,12 @@
-"""Where grading stands: one line per submission, graded / pending / failed, with the reason."""
+"""Where grading stands: one line per submission, graded / pending / failed, and under it one line
+for every point lost (the check's first line, or why the test could not run)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from . import sandbox
-from .results import summarize_reasons
+from .results import lost_points, summarize_reasons
 from .workspace import Workspace
 
 
@@ -13,9 +14,10 @@ from .workspace import Workspace
 class Row:
     student: str
     assignment: str
-    state: str  # "graded", "pending" or "failed"
+    state: str  # "graded", "pending" or "failed" (a zero that is not the student's logic)
     points: str
-    reason: str
+    reason: str  # why the submission failed or is stuck (a crash, a missing notebook, ...)
+    lost: list[str] = field(default_factory=list)  # one line per test that lost points
 
 
 def status_rows(workspace: Workspace, assignment: str | None = None) -> list[Row]:
@@ -30,25 +32,28 @@ def status_rows(workspace: Workspace, assignment: str | None = None) -> list[Row
         reasons = summarize_reasons(result)
         state = "failed" if reasons else "graded"
         rows.append(Row(student, name, state, f"{result.points:g}/{result.max_points:g}",
-                        "; ".join(f"{nb}: {why}" for nb, why in reasons.items())))
+                        "; ".join(f"{nb}: {why}" for nb, why in reasons.items()), lost_points(result)))
     return rows
 
 
 def format_table(rows: list[Row]) -> str:
-    """A plain-text table, widest cells first, reasons cut to one line."""
-    header = Row("student", "assignment", "state", "points", "reason")
+    """A plain-text table; under each submission, its lost points, each on one uncut line."""
+    header = Row("student", "assignment", "state", "points", "")
     table = [header] + rows
     widths = [max(len(getattr(r, f)) for r in table) for f in ("student", "assignment", "state", "points")]
     lines = []
     for row in table:
-        reason = row.reason.splitlines()[0][:100] if row.reason else ""
         cells = [row.student, row.assignment, row.state, row.points]
-        lines.append("  ".join(c.ljust(w) for c, w in zip(cells, widths)) + "  " + reason)
+        note = row.reason.splitlines()[0] if row.reason and not row.lost else ""
+        lines.append(("  ".join(c.ljust(w) for c, w in zip(cells, widths)) + "  " + note).rstrip())
+        lines += [f"    - {line}" for line in row.lost]
     counts = {state: sum(r.state == state for r in rows) for state in ("graded", "failed", "pending")}
+    stuck = sum(r.state == "pending" and bool(r.reason) for r in rows)
     done, total = counts["graded"] + counts["failed"], len(rows)
     filled = round(30 * done / total) if total else 30
     lines.append(f"\n[{'#' * filled}{'.' * (30 - filled)}] {done}/{total} graded "
-                 f"({counts['failed']} with problems, {counts['pending']} pending; a running `grade` fills this in)")
+                 f"({counts['failed'] + stuck} with problems, {counts['pending']} pending; "
+                 "a running `grade` fills this in)")
     if not sandbox.filesystem_isolation_available():
         lines.append("warning: this kernel has no Landlock; student code can read files outside its folder")
     return "\n".join(lines)
