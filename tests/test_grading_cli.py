@@ -104,3 +104,40 @@ def test_demo_reuses_one_folder_and_says_how_to_open_the_pages(tmp_path: Path, m
     report = run_demo(SOURCE, assignments=["toy"], workers=2, limits=limits, release_root=release)
     assert not leftover.exists()
     assert "file://" in report and (tmp_path / "grading-demo" / "grading" / "feedback").is_dir()
+
+
+@pytest.mark.slow
+def test_export_shows_public_checks_as_pass_or_fail(tmp_path: Path) -> None:
+    import json
+    import shutil
+
+    from autograder.grading.autograde import grade_class
+    from autograder.grading.collect import collect
+    from autograder.grading.export import export_csv
+    from autograder.grading.sandbox import Limits
+    from autograder.grading.workspace import Workspace
+
+    source = tmp_path / "solutions"
+    shutil.copytree(SOURCE, source)
+    path = source / "toy" / "layers.ipynb"
+    notebook = json.loads(path.read_text())
+    public = {"cell_type": "code", "execution_count": None, "outputs": [], "id": "relu-public",
+              "metadata": {"nbgrader": {"grade": True, "grade_id": "relu_public", "locked": True, "points": 0,
+                                        "schema_version": 3, "solution": False}},
+              "source": "import numpy as np\nassert np.allclose(relu_backward(np.ones(2), np.array([1.0, -1.0])), [1, 0])"}
+    index = next(i for i, c in enumerate(notebook["cells"])
+                 if c["metadata"].get("nbgrader", {}).get("grade_id") == "relu_backward_tests")
+    notebook["cells"].insert(index, public)
+    path.write_text(json.dumps(notebook))
+    inbox = tmp_path / "inbox"
+    wrong = json.loads(json.dumps(notebook).replace("dx = dout * (x > 0)", "dx = dout"))
+    for student, handed_in in [("alice", notebook), ("bob", wrong)]:
+        (inbox / student).mkdir(parents=True)
+        (inbox / student / "layers.ipynb").write_text(json.dumps(handed_in))
+    workspace = Workspace(tmp_path / "grading", source)
+    collect(workspace, "toy", inbox)
+    grade_class(workspace, "toy", workers=2, limits=Limits(cell_timeout=20, notebook_timeout=60), progress=False)
+    export_csv(workspace, tmp_path / "grades.csv")
+    rows = {r["student"]: r for r in csv.DictReader((tmp_path / "grades.csv").open())}
+    assert rows["alice"]["layers/relu_public"] == "pass" and rows["bob"]["layers/relu_public"] == "fail"
+    assert float(rows["alice"]["layers/relu_backward_tests"]) == 2.0
