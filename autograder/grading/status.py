@@ -49,6 +49,5 @@ def format_table(rows: list[Row]) -> str:
     filled = round(30 * done / total) if total else 30
     lines.append(f"\n[{'#' * filled}{'.' * (30 - filled)}] {done}/{total} graded "
                  f"({counts['failed']} with problems, {counts['pending']} pending; a running `grade` fills this in)")
-    if not sandbox.filesystem_isolation_available():
-        lines.append("warning: this kernel has no Landlock; student code can read files outside its folder")
+    lines += [f"warning: {wall}" for wall in sandbox.missing_walls()]
     return "\n".join(lines)
