@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path, PurePosixPath
 
 from . import cells, sandbox
 from .results import CellOutput, NotebookJob, NotebookResult, SubmissionJob, SubmissionResult
 from .sandbox import Limits
-from .student_link import StudentCrashed, StudentSession, StudentTimeout
+from .student_link import StudentCrashed, StudentSession, StudentTimeout, private_library
 from .trusted_check import Checker, TestOutcome
 
 MAX_RESTARTS = 3
@@ -30,12 +31,15 @@ def grade_submission(job: SubmissionJob) -> SubmissionResult:
     """Grade every notebook of ``job`` in a fresh temporary directory holding only its files."""
     sandbox.become_subreaper()
     timings = {"kernel_start": 0.0, "execution": 0.0, "checks": 0.0}
-    workdir = Path(tempfile.mkdtemp(prefix="bpk-submission-"))
+    private = Path(tempfile.mkdtemp(prefix="bpk-submission-"))  # the grader's: the student gets work/
     try:
+        workdir = private / "work"
+        workdir.mkdir()
         write_files(workdir, job.files)
+        job = replace(job, library_path=private_library(job.library_path, private / "library"))
         notebooks = [grade_notebook(notebook, workdir, job, timings) for notebook in job.notebooks]
     finally:
-        sandbox.remove_tree(workdir)  # TemporaryDirectory's cleanup would follow a student's links
+        sandbox.remove_tree(private)  # TemporaryDirectory's cleanup would follow a student's links
     return SubmissionResult(job.student, job.assignment, notebooks, {k: round(v, 4) for k, v in timings.items()})
 
 

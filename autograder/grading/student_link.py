@@ -293,6 +293,27 @@ class StudentSession:
         return f"the kernel exited with status {code} (os._exit or sys.exit in the code)"
 
 
+def private_library(library_path: str | None, destination: Path) -> str | None:
+    """Copy the folders of ``library_path`` under ``destination``; return the copy's path entries.
+
+    The student library is built in the TA's grading workspace: a student process given that path
+    would learn where the gradebook lives. ``destination`` must be new and out of the student's reach
+    for writing; entries nested in another (the edition's ``lib/`` inside the edition) share its copy.
+    """
+    if not library_path:
+        return library_path
+    entries = [Path(e) for e in library_path.split(os.pathsep) if e and os.path.isdir(e)]
+    roots = [e for e in entries if not any(e != other and e.is_relative_to(other) for other in entries)]
+    for index, root in enumerate(roots):
+        shutil.copytree(root, destination / str(index))
+
+    def copied(entry: Path) -> str:
+        index, root = next((i, r) for i, r in enumerate(roots) if entry.is_relative_to(r))
+        return str(destination / str(index) / entry.relative_to(root))
+
+    return os.pathsep.join(copied(entry) for entry in entries)
+
+
 def _seed_matplotlib_cache(folder: Path) -> None:
     """Give the student process the grader's matplotlib font list, which takes seconds to rebuild.
 

@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 
 from autograder.grading import sandbox
+from autograder.grading.grader import grade_submission
+from autograder.grading.results import NotebookJob, SubmissionJob
 from autograder.grading.sandbox import Limits
 from autograder.grading.student_link import StudentSession
 
@@ -132,6 +134,22 @@ def test_the_environment_names_no_folder_of_the_grader(session: StudentSession) 
         "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "LANG"} | {
         name for name in environment if name.startswith("BACKPROPKIT_")}
     assert not any(os.getcwd() in value for value in environment.values())
+
+
+def test_a_graded_student_sees_no_path_of_the_graders_workspace(tmp_path: Path) -> None:
+    workspace = tmp_path / "grading"
+    library = workspace / ".student-library"
+    (library / "lib").mkdir(parents=True)
+    (library / "lib" / "shipped.py").write_text("ANSWER = 42\n")
+    (tmp_path / "source").mkdir()
+    cell = {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+            "source": "import sys, shipped\nprint(shipped.ANSWER, sys.argv, sys.path, shipped.__file__)"}
+    notebook = {"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    job = SubmissionJob("ana", "toy", [NotebookJob("toy.ipynb", notebook, notebook)], {}, str(tmp_path / "source"),
+                        os.pathsep.join([str(library / "lib"), str(library)]), Limits(cell_timeout=20))
+    (output,) = grade_submission(job).notebooks[0].cell_outputs
+    assert output.error is None and output.output.startswith("42 ")
+    assert str(workspace) not in output.output
 
 
 # ---------------------------------------------------------------- channels out
