@@ -30,11 +30,31 @@ student's home (``HOME``, ``TMPDIR``, matplotlib's and IPython's folders) is a f
 folder per process start, filled by the grader before the process starts (matplotlib's font list,
 which takes seconds to rebuild) and removed afterwards by :func:`remove_tree`, which follows no
 link; the submission's folder is handed to the student (:func:`hand_over`) before any student code
-runs in it.
+runs in it. Nothing the process can see names the TA's grading workspace: its environment is a
+fixed small dict, it inherits only the grader's socket, and it imports a per-submission copy of
+the student library (the original lives in the workspace); only the Python installation and the
+server script are seen where they are.
+
+Choices, and why:
+
+- a seccomp filter rather than a network namespace: it needs no privilege (a grader that is not
+  root may not have user namespaces) and it also covers Unix-domain sockets bound to a path, which
+  a network namespace leaves reachable;
+- the grader fills the home rather than the student process copying the font list itself: a new
+  0700 folder is out of every student's reach until the process starts, and the server script
+  stays free of the grader's concerns;
+- one uid per grading process rather than per process start: the files one student process writes
+  (a checkpoint, a figure) must stay writable for the next one, after a crash replay or in the
+  submission's next notebook.
+
+What remains: with ``CAP_DAC_READ_SEARCH`` a student process can ``stat`` and ``readlink`` any
+path (Landlock governs opening, not looking up), so it can learn whether a path exists; processes
+it forks cannot read their own ``/proc/<pid>``; and asyncio's event loop (its wake-up channel is a
+``socketpair``) and IPython's ``!`` shell escapes (they need a pseudo-terminal) do not work inside
+the walls. No notebook of the course uses either.
 
 Where a wall cannot be built (no Landlock, no seccomp filter for this architecture) grading still
-works and :func:`missing_walls` says what is missing, so that
-``status`` can warn the TA.
+works and :func:`missing_walls` says what is missing, so that ``status`` can warn the TA.
 """
 
 from __future__ import annotations
