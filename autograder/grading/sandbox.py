@@ -12,7 +12,8 @@ A student process is started with :func:`preexec` (run in the child between fork
   ``/etc/shadow`` among them, are then closed to it by their permissions. The interpreter often
   lives where that uid cannot look (``/root/.pyenv``, mode 0700), so the process keeps one
   capability, ``CAP_DAC_READ_SEARCH`` (read any file), as an ambient capability; Landlock is what
-  limits its reading, and every other capability is gone from the bounding set;
+  limits its reading, and every other capability is gone from the bounding set. (Where the user
+  namespace maps no such uid, it stays root without any capability, and ``status`` says so);
 - applies a Landlock ruleset (Linux 5.13+, no privileges needed): the process may read the Python
   installation, the system libraries, the few files of ``/etc``, ``/sys`` and ``/dev`` that Python,
   NumPy and matplotlib open, and its own ``/proc/<pid>`` (the rule is added after fork, for the
@@ -241,6 +242,9 @@ def missing_walls() -> list[str]:
         missing.append("this kernel has no Landlock; student code can read and write files outside its folder")
     elif abi < 6 and os.geteuid() != 0:  # as root the student's own uid already keeps it from signalling
         missing.append(f"this kernel's Landlock (ABI {abi}) cannot keep student code from signalling the grader")
+    if os.geteuid() == 0 and student_identity() is None:
+        missing.append(f"uid {STUDENT_UID_BASE} and up are not mapped here; student code runs as root without "
+                       "capabilities, and its process limit counts all of root's processes")
     if not socket_filter_available():
         missing.append(f"no socket filter for this machine ({platform.machine()}); student code can open "
                        "UDP and Unix-domain sockets")
@@ -267,29 +271,41 @@ def student_identity() -> int | None:
     """The uid (and gid) this grading process's student processes run as; None unless it runs as root.
 
     One per grading process (a pool worker grades one submission at a time), so that
-    ``RLIMIT_NPROC`` counts the processes of the submission being graded and nothing else.
+    ``RLIMIT_NPROC`` counts the processes of the submission being graded and nothing else. None
+    too where this user namespace does not map it (a container with a short uid range).
     """
     if platform.system() != "Linux" or os.geteuid() != 0:
         return None
-    return STUDENT_UID_BASE + os.getpid()
+    uid = STUDENT_UID_BASE + os.getpid()
+    return uid if _mapped(uid, "/proc/self/uid_map") and _mapped(uid, "/proc/self/gid_map") else None
 
 
-def _become_student(uid: int) -> None:
-    """From root: become ``uid`` with no supplementary groups, keeping only CAP_DAC_READ_SEARCH."""
+def _mapped(identifier: int, map_file: str) -> bool:
+    try:
+        with open(map_file) as ranges:
+            return any(int(first) <= identifier < int(first) + int(count)
+                       for first, _, count in (line.split() for line in ranges))
+    except (OSError, ValueError):
+        return True  # no user namespaces: every id exists
+
+
+def _drop_root(uid: int | None) -> None:
+    """From root: become ``uid`` keeping only CAP_DAC_READ_SEARCH, or (None) stay root with no capability."""
     libc = _libc()
+    kept = 0 if uid is None else 1 << _CAP_DAC_READ_SEARCH
     for cap in range(64):  # the bounding set, so that exec of a setuid program regains nothing
-        if cap != _CAP_DAC_READ_SEARCH:
+        if not kept & (1 << cap):
             libc.prctl(_PR_CAPBSET_DROP, cap, 0, 0, 0)  # fails only past the kernel's last capability
-    if libc.prctl(_PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0:
-        raise OSError(ctypes.get_errno(), "prctl(PR_SET_KEEPCAPS) failed")
-    os.setgroups([])
-    os.setresgid(uid, uid, uid)
-    os.setresuid(uid, uid, uid)
-    kept = 1 << _CAP_DAC_READ_SEARCH
+    if uid is not None:
+        if libc.prctl(_PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_KEEPCAPS) failed")
+        os.setgroups([])
+        os.setresgid(uid, uid, uid)
+        os.setresuid(uid, uid, uid)
     data = (_CapData * 2)(_CapData(kept, kept, kept))
     if libc.capset(ctypes.byref(_CapHeader(_LINUX_CAPABILITY_VERSION_3, 0)), data) != 0:
         raise OSError(ctypes.get_errno(), "capset failed")
-    if libc.prctl(_PR_CAP_AMBIENT, _PR_CAP_AMBIENT_RAISE, _CAP_DAC_READ_SEARCH, 0, 0) != 0:
+    if kept and libc.prctl(_PR_CAP_AMBIENT, _PR_CAP_AMBIENT_RAISE, _CAP_DAC_READ_SEARCH, 0, 0) != 0:
         raise OSError(ctypes.get_errno(), "prctl(PR_CAP_AMBIENT_RAISE) failed")
 
 
@@ -363,7 +379,7 @@ def preexec(limits: Limits, folders: Iterable[Path], readable: Iterable[str], pr
     """The function ``subprocess.Popen(preexec_fn=...)`` runs in the child before the student's code.
 
     ``folders`` are the only places the process may write (its submission's folder and its home).
-    ``uid`` is :func:`student_identity` (None: keep the grader's). ``process_budget`` is the
+    ``uid`` is :func:`student_identity` (None: keep the grader's, without capabilities if root). ``process_budget`` is the
     RLIMIT_NPROC value: that uid's current process count plus the submission's allowance, computed
     by the parent (the child must not walk /proc after fork).
     """
@@ -378,8 +394,8 @@ def preexec(limits: Limits, folders: Iterable[Path], readable: Iterable[str], pr
         resource.setrlimit(resource.RLIMIT_FSIZE, (limits.max_file_bytes, limits.max_file_bytes))
         resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        if uid is not None:
-            _become_student(uid)
+        if os.geteuid() == 0:
+            _drop_root(uid)
         if _libc().prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
             raise OSError(ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS) failed")
         _restrict_filesystem(readable + [f"/proc/{os.getpid()}"], writable)

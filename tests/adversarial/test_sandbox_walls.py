@@ -234,6 +234,20 @@ def test_as_root_shadow_is_unreadable_and_dev_files_stay(session: StudentSession
 
 
 @needs_root
+@needs_landlock
+def test_as_root_without_a_mapped_uid_the_student_keeps_no_capability(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sandbox, "_mapped", lambda identifier, map_file: False)  # a container's short uid range
+    assert any("not mapped" in warning for warning in sandbox.missing_walls())
+    with StudentSession(workdir, Limits(cell_timeout=20, memory_bytes=2**31)) as student:
+        student.set_time_limit(60)
+        ran = student.run_cell("print(open('/proc/self/status').read())")
+        assert not student.run_cell("open('/etc/shadow').read()").ok
+    status = dict(line.split(":", 1) for line in ran.output.splitlines() if ":" in line)
+    assert status["Uid"].split()[0] == "0"
+    assert int(status["CapEff"], 16) == int(status["CapPrm"], 16) == int(status["CapBnd"], 16) == 0
+
+
+@needs_root
 def test_as_root_a_fork_loop_stops_at_the_process_limit(session: StudentSession) -> None:
     ran = session.run_cell("import os, time\nforked = 0\nfor _ in range(200):\n"
                            "    try:\n        pid = os.fork()\n    except OSError:\n        break\n"
