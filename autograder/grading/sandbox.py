@@ -23,8 +23,10 @@ A student process is started with :func:`preexec` (run in the child between fork
   ``RLIMIT_AS``). It cannot signal processes outside its own sandbox;
 - installs a seccomp filter that fails ``socket`` and ``socketpair`` for every address family with
   ``EPERM`` (UDP, Unix-domain and netlink sockets included; its only channel is the socket the
-  grader hands it), and with them ``io_uring`` (which can open sockets without the ``socket`` call)
-  and ``open_by_handle_at`` (which opens files by inode, around Landlock's paths).
+  grader hands it), and with them ``io_uring`` (which can open sockets without the ``socket`` call),
+  ``open_by_handle_at`` (which opens files by inode, around Landlock's paths), and System V IPC,
+  POSIX message queues and keyrings: channels the kernel keeps for every process of a uid or of
+  the machine, which would outlive the process like ``/dev/shm``.
 
 The grader never opens or follows anything inside a folder a student process could write: the
 student's home (``HOME``, ``TMPDIR``, matplotlib's and IPython's folders) is a fresh private
@@ -185,11 +187,19 @@ _PR_SET_SECCOMP, _PR_GET_SECCOMP, _SECCOMP_MODE_FILTER = 22, 21, 2
 _SECCOMP_RET_ALLOW, _SECCOMP_RET_ERRNO = 0x7FFF0000, 0x00050000
 _BPF_LOAD_WORD, _BPF_JUMP_EQUAL, _BPF_JUMP_AT_LEAST, _BPF_RETURN = 0x20, 0x15, 0x35, 0x06
 _X32_SYSCALL_BIT = 0x40000000  # x86_64's x32 ABI: the same calls under other numbers
-# The architecture's AUDIT_ARCH, and its numbers for the calls refused: socket, socketpair,
-# open_by_handle_at, io_uring_setup, io_uring_enter, io_uring_register.
-_REFUSED_SYSCALLS = {
-    "x86_64": (0xC000003E, (41, 53, 304, 425, 426, 427)),
-    "aarch64": (0xC00000B7, (198, 199, 265, 425, 426, 427)),
+_AUDIT_ARCH = {"x86_64": 0xC000003E, "aarch64": 0xC00000B7}  # the architectures the filter knows
+_REFUSED_SYSCALLS = {  # name: (number on x86_64, number on aarch64)
+    "socket": (41, 198), "socketpair": (53, 199),
+    # io_uring opens sockets without the socket call
+    "io_uring_setup": (425, 425), "io_uring_enter": (426, 426), "io_uring_register": (427, 427),
+    "open_by_handle_at": (304, 265),  # opens a file by inode number, around Landlock's paths
+    # channels the kernel keeps between processes: System V IPC, POSIX message queues, keyrings
+    "shmget": (29, 194), "shmat": (30, 196), "shmctl": (31, 195), "shmdt": (67, 197),
+    "semget": (64, 190), "semop": (65, 193), "semctl": (66, 191), "semtimedop": (220, 192),
+    "msgget": (68, 186), "msgsnd": (69, 189), "msgrcv": (70, 188), "msgctl": (71, 187),
+    "mq_open": (240, 180), "mq_unlink": (241, 181), "mq_timedsend": (242, 182),
+    "mq_timedreceive": (243, 183), "mq_notify": (244, 184), "mq_getsetattr": (245, 185),
+    "add_key": (248, 217), "request_key": (249, 218), "keyctl": (250, 219),
 }
 
 
@@ -203,7 +213,7 @@ class _SockFprog(ctypes.Structure):
 
 def socket_filter_available() -> bool:
     """True when student processes can be kept from opening sockets (a seccomp filter for this CPU)."""
-    if platform.system() != "Linux" or platform.machine() not in _REFUSED_SYSCALLS:
+    if platform.system() != "Linux" or platform.machine() not in _AUDIT_ARCH:
         return False
     return _libc().prctl(_PR_GET_SECCOMP, 0, 0, 0, 0) >= 0
 
@@ -227,7 +237,9 @@ def _refuse_sockets() -> None:
     """Install the seccomp filter; needs ``PR_SET_NO_NEW_PRIVS`` set first."""
     if not socket_filter_available():
         return
-    program = _seccomp_program(*_REFUSED_SYSCALLS[platform.machine()])
+    column = list(_AUDIT_ARCH).index(platform.machine())
+    program = _seccomp_program(_AUDIT_ARCH[platform.machine()],
+                               tuple(numbers[column] for numbers in _REFUSED_SYSCALLS.values()))
     instructions = (_SockFilter * len(program))(*[_SockFilter(*op) for op in program])
     fprog = _SockFprog(len(program), instructions)
     if _libc().prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0) != 0:

@@ -183,6 +183,17 @@ def test_unix_sockets_to_a_listener_outside_fail(session: StudentSession, tmp_pa
     assert not datagram.ok and not pair.ok
 
 
+@needs_socket_filter
+def test_kernel_held_channels_between_students_are_refused(session: StudentSession) -> None:
+    ran = session.run_cell(
+        "import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\nIPC_CREAT = 0o1000\n"
+        "print(libc.shmget(0x6270, 4096, IPC_CREAT | 0o666), libc.msgget(0x6270, IPC_CREAT | 0o666),"
+        " libc.semget(0x6270, 1, IPC_CREAT | 0o666), libc.mq_open(b'/bpk-walls', 0o100 | 0o2, 0o666, None),"
+        " ctypes.get_errno())")
+    assert ran.ok, ran.error
+    assert ran.output.split() == ["-1", "-1", "-1", "-1", "1"]  # each refused with EPERM
+
+
 @needs_landlock
 def test_dev_shm_is_closed_and_nothing_is_left_there(session: StudentSession) -> None:
     name = f"bpk-walls-{secrets.token_hex(8)}"
