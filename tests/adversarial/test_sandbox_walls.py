@@ -279,8 +279,12 @@ def test_notebooks_normal_use_works_inside_the_walls(session: StudentSession) ->
     assert magic.ok and "45" in magic.output
 
 
-def test_missing_walls_are_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_landlock_or_seccomp_grading_still_works_and_says_what_is_missing(
+        workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sandbox, "landlock_abi", lambda: 0)
     monkeypatch.setattr(sandbox, "socket_filter_available", lambda: False)
     warnings = sandbox.missing_walls()
-    assert len(warnings) == 2 and "Landlock" in warnings[0] and "socket" in warnings[1]
+    assert any("Landlock" in w for w in warnings) and any("socket" in w for w in warnings)
+    with StudentSession(workdir, Limits(cell_timeout=20, memory_bytes=2**31)) as student:
+        student.set_time_limit(60)
+        assert student.run_cell("import numpy as np\nprint(np.ones(3).sum())").output == "3.0\n"
