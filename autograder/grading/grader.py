@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path, PurePosixPath
 
 from . import cells, sandbox
 from .results import CellOutput, NotebookJob, NotebookResult, SubmissionJob, SubmissionResult
 from .sandbox import Limits
-from .student_link import StudentCrashed, StudentSession, StudentTimeout
+from .student_link import StudentCrashed, StudentSession, StudentTimeout, private_library
 from .trusted_check import Checker, TestOutcome
 
 MAX_RESTARTS = 3
@@ -30,15 +31,20 @@ def grade_submission(job: SubmissionJob) -> SubmissionResult:
     """Grade every notebook of ``job`` in a fresh temporary directory holding only its files."""
     sandbox.become_subreaper()
     timings = {"kernel_start": 0.0, "execution": 0.0, "checks": 0.0}
-    with tempfile.TemporaryDirectory(prefix="bpk-submission-") as workdir:
-        write_files(Path(workdir), job.files)
-        notebooks = [
-            grade_notebook(notebook, Path(workdir), job, timings) for notebook in job.notebooks
-        ]
+    private = Path(tempfile.mkdtemp(prefix="bpk-submission-"))  # the grader's: the student gets work/
+    try:
+        workdir = private / "work"
+        workdir.mkdir()
+        write_files(workdir, job.files)
+        job = replace(job, library_path=private_library(job.library_path, private / "library"))
+        notebooks = [grade_notebook(notebook, workdir, job, timings) for notebook in job.notebooks]
+    finally:
+        sandbox.remove_tree(private)  # TemporaryDirectory's cleanup would follow a student's links
     return SubmissionResult(job.student, job.assignment, notebooks, {k: round(v, 4) for k, v in timings.items()})
 
 
 def write_files(workdir: Path, files: dict[str, bytes]) -> None:
+    """Fill a new ``workdir`` with ``files`` and hand it to the student (before any student code runs)."""
     for name, content in files.items():
         relative = PurePosixPath(name)
         if relative.is_absolute() or ".." in relative.parts:
@@ -46,6 +52,7 @@ def write_files(workdir: Path, files: dict[str, bytes]) -> None:
         target = workdir / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(content)
+    sandbox.hand_over(workdir)
 
 
 def zero_notebook(notebook: NotebookJob, reason: str) -> NotebookResult:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .grader import grade_notebook, write_files
 from .results import NotebookJob, NotebookResult, SubmissionJob
-from .sandbox import Limits
+from .sandbox import Limits, remove_tree
 from .student_library import build_student_library
 from .workspace import handed_in_files
 
@@ -42,14 +42,17 @@ def check_notebook(notebook: Path, source_root: Path, limits: Limits | None = No
     files = handed_in_files(notebook.parent)
     if source_path:
         files.update(handed_in_files(source_path.parent))
-    with tempfile.TemporaryDirectory(prefix="bpk-check-") as scratch:
-        library = build_student_library(Path(scratch) / "library")
+    scratch = Path(tempfile.mkdtemp(prefix="bpk-check-"))
+    try:
+        library = build_student_library(scratch / "library")
         job = SubmissionJob("you", assignment_dir.name, [NotebookJob(notebook.name, source, submitted)],
                             files, str(assignment_dir), library, limits or Limits())
-        workdir = Path(scratch) / "work"
+        workdir = scratch / "work"
         workdir.mkdir()
         write_files(workdir, files)
         result = grade_notebook(job.notebooks[0], workdir, job, {"kernel_start": 0.0, "execution": 0.0, "checks": 0.0})
+    finally:
+        remove_tree(scratch)  # TemporaryDirectory's cleanup would follow links left in work/
     return result, source_path is not None
 
 

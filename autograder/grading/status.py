@@ -54,6 +54,5 @@ def format_table(rows: list[Row]) -> str:
     lines.append(f"\n[{'#' * filled}{'.' * (30 - filled)}] {done}/{total} graded "
                  f"({counts['failed'] + stuck} with problems, {counts['pending']} pending; "
                  "a running `grade` fills this in)")
-    if not sandbox.filesystem_isolation_available():
-        lines.append("warning: this kernel has no Landlock; student code can read files outside its folder")
+    lines += [f"warning: {wall}" for wall in sandbox.missing_walls()]
     return "\n".join(lines)

@@ -21,6 +21,7 @@ import socket
 import struct
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,6 +65,7 @@ class StudentSession:
         self.limits = limits
         self.library_path = library_path  # os.pathsep-separated folders the student may import from
         self.process: subprocess.Popen | None = None
+        self.home: Path | None = None  # the process's private HOME, new at each start
         self.socket: socket.socket | None = None
         self.deadline = float("inf")
         self._callbacks: dict[int, Callable] = {}
@@ -71,16 +73,20 @@ class StudentSession:
 
     # -------------------------------------------------------------- life cycle
     def start(self) -> None:
+        """Start the student process with a fresh home; nothing the last one left is looked at."""
         ours, theirs = socket.socketpair()
         readable = sandbox.system_read_paths() + [str(SERVER_SCRIPT)]
         if self.library_path:
             readable += self.library_path.split(os.pathsep)
-        home = self.workdir / ".home"
-        home.mkdir(exist_ok=True)
-        _seed_matplotlib_cache(home / "matplotlib")
+        uid = sandbox.student_identity()
+        self.home = Path(tempfile.mkdtemp(prefix="bpk-home-"))
+        _seed_matplotlib_cache(self.home / "matplotlib")
+        sandbox.hand_over(self.home)
+        sandbox.hand_over(self.workdir, with_contents=False)  # what is inside may be the student's work
         env = {
-            "PATH": "/usr/bin:/bin", "HOME": str(home), "TMPDIR": str(home), "IPYTHONDIR": str(home / "ipython"),
-            "MPLCONFIGDIR": str(home / "matplotlib"), "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0",
+            "PATH": "/usr/bin:/bin", "HOME": str(self.home), "TMPDIR": str(self.home),
+            "IPYTHONDIR": str(self.home / "ipython"), "MPLCONFIGDIR": str(self.home / "matplotlib"),
+            "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0",
             # one thread each: the machine's cores go to grading many students at once
             "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
             "LANG": "C.UTF-8",
@@ -88,15 +94,21 @@ class StudentSession:
         # the kit's own switches (e.g. BACKPROPKIT_QUICK=1 for short training runs) reach the notebook
         env.update({k: v for k, v in os.environ.items() if k.startswith("BACKPROPKIT_")})
         self._bystanders = sandbox.own_children()
-        budget = sandbox.user_process_count() + self.limits.max_processes
-        self.process = subprocess.Popen(
-            [sys.executable, "-I", str(SERVER_SCRIPT), str(theirs.fileno()),
-             self.library_path or "", str(self.limits.max_output_chars)],
-            cwd=self.workdir, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL, pass_fds=(theirs.fileno(),),
-            preexec_fn=sandbox.preexec(self.limits, self.workdir, readable, budget),
-        )
-        theirs.close()
+        budget = sandbox.process_count(os.getuid() if uid is None else uid) + self.limits.max_processes
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-I", str(SERVER_SCRIPT), str(theirs.fileno()),
+                 self.library_path or "", str(self.limits.max_output_chars)],
+                cwd=self.workdir, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL, pass_fds=(theirs.fileno(),),
+                preexec_fn=sandbox.preexec(self.limits, [self.workdir, self.home], readable, budget, uid),
+            )
+        except BaseException:
+            ours.close()
+            self.close()
+            raise
+        finally:
+            theirs.close()
         self.socket = ours
         self.deadline = time.monotonic() + START_TIMEOUT
         ready = self._receive()
@@ -112,7 +124,9 @@ class StudentSession:
                 pass
         if self.socket is not None:
             self.socket.close()
-        self.process, self.socket = None, None
+        if self.home is not None:
+            sandbox.remove_tree(self.home)
+        self.process, self.socket, self.home = None, None, None
 
     def __enter__(self) -> "StudentSession":
         self.start()
@@ -279,8 +293,32 @@ class StudentSession:
         return f"the kernel exited with status {code} (os._exit or sys.exit in the code)"
 
 
+def private_library(library_path: str | None, destination: Path) -> str | None:
+    """Copy the folders of ``library_path`` under ``destination``; return the copy's path entries.
+
+    The student library is built in the TA's grading workspace: a student process given that path
+    would learn where the gradebook lives. ``destination`` must be new and out of the student's reach
+    for writing; entries nested in another (the edition's ``lib/`` inside the edition) share its copy.
+    """
+    if not library_path:
+        return library_path
+    entries = [Path(e) for e in library_path.split(os.pathsep) if e and os.path.isdir(e)]
+    roots = [e for e in entries if not any(e != other and e.is_relative_to(other) for other in entries)]
+    for index, root in enumerate(roots):
+        shutil.copytree(root, destination / str(index))
+
+    def copied(entry: Path) -> str:
+        index, root = next((i, r) for i, r in enumerate(roots) if entry.is_relative_to(r))
+        return str(destination / str(index) / entry.relative_to(root))
+
+    return os.pathsep.join(copied(entry) for entry in entries)
+
+
 def _seed_matplotlib_cache(folder: Path) -> None:
-    """Give the student process the grader's matplotlib font list, which takes seconds to rebuild."""
+    """Give the student process the grader's matplotlib font list, which takes seconds to rebuild.
+
+    ``folder`` must be new, in a folder no student process has had access to: the copy follows links.
+    """
     try:
         import matplotlib
 

@@ -135,4 +135,23 @@ ADVERSARIES = [
     Adversary("prints_megabytes", lambda nb, ctx: _dump(_append_cell(nb, "print('x' * 20_000_000)\nimport sys\nsys.__stdout__.write('y' * 5_000_000)")), FULL),
     Adversary("malformed_json", lambda nb, ctx: b'{"cells": [ this is not json', ZERO, reason="not a valid notebook"),
     Adversary("missing_notebook", lambda nb, ctx: b"", ZERO, reason="missing"),
+    Adversary("links_the_font_cache_to_the_gradebook",
+              lambda nb, ctx: _dump(_append_cell(_append_cell(nb, "import os\nos._exit(0)", after="setup"),
+                                                 _link_font_cache_to(ctx["submitted"].parent / "gradebook.db"), after="setup")),
+              FULL, notes="the kernel restart seeds a new home; the grader follows no link the student left"),
 ]
+
+
+def _link_font_cache_to(target: Path) -> str:
+    """A cell that points matplotlib's font list, where the grader once copied it, at ``target``."""
+    return (
+        "import glob, os\n"
+        "names = [os.path.basename(p) for p in glob.glob(os.path.join(os.environ['MPLCONFIGDIR'], 'fontlist-*.json'))]\n"
+        "for folder in (os.environ['MPLCONFIGDIR'], os.path.join(os.getcwd(), '.home', 'matplotlib')):\n"
+        "    os.makedirs(folder, exist_ok=True)\n"
+        "    for name in names or ['fontlist-v390.json']:\n"
+        "        path = os.path.join(folder, name)\n"
+        "        if os.path.lexists(path):\n"
+        "            os.remove(path)\n"
+        f"        os.symlink({str(target)!r}, path)\n"
+    )
