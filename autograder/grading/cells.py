@@ -99,43 +99,41 @@ def graded_cells(source: dict, submitted: dict) -> list[Cell]:
         if grade_id(cell) is not None:
             by_id.setdefault(grade_id(cell), cell)
     graded: list[Cell] = []
+    placed: set[str] = set()  # the source cells already matched: each is matched once
     for cell in _cells(submitted):
-        cell_type = cell.get("cell_type")
+        cell_type, claimed = cell.get("cell_type"), grade_id(cell)
         if cell_type not in CELL_TYPES:
             continue
-        mine = by_id.get(grade_id(cell)) if grade_id(cell) not in _ids(graded) else None
+        mine = by_id.get(claimed) if claimed not in placed else None
         if mine is not None and (is_locked_cell(mine) or is_test_cell(mine)):
             graded.append(_restored(mine))
         elif mine is not None and _marked(mine, "solution") and mine.get("cell_type") == cell_type:
             graded.append(_new_cell(cell_type, source_of(cell), copy.deepcopy(mine.get("metadata", {}))))
         else:
             graded.append(_new_cell(cell_type, source_of(cell), {}))
-    _restore_missing_locked_cells(source, graded)
-    present = _ids(graded)
-    graded += [_restored(cell) for cell in test_cells(source) if grade_id(cell) not in present]
+            continue
+        placed.add(claimed)
+    _restore_missing_locked_cells(source, graded, placed)
+    graded += [_restored(cell) for cell in test_cells(source) if grade_id(cell) not in placed]
     return graded
 
 
-def _restore_missing_locked_cells(source: dict, graded: list[Cell]) -> None:
-    anchor: str | None = None  # the last source cell seen that the graded notebook holds
+def _restore_missing_locked_cells(source: dict, graded: list[Cell], placed: set[str]) -> None:
+    """Insert each locked cell of the source missing from ``graded`` after its nearest present predecessor."""
+    anchor: str | None = None  # the last source cell seen that ``graded`` holds
     for cell in _cells(source):
         gid = grade_id(cell)
-        if gid is None:
-            continue
-        if gid not in _ids(graded) and is_locked_cell(cell) and not is_test_cell(cell):
+        if gid is not None and gid not in placed and is_locked_cell(cell) and not is_test_cell(cell):
             at = 0 if anchor is None else next(i for i, c in enumerate(graded) if grade_id(c) == anchor) + 1
             graded.insert(at, _restored(cell))
-        if gid in _ids(graded):
+            placed.add(gid)
+        if gid in placed:
             anchor = gid
 
 
 def _cells(notebook: Any) -> list[Cell]:
     found = notebook.get("cells") if isinstance(notebook, dict) else None
     return [cell for cell in found if isinstance(cell, dict)] if isinstance(found, list) else []
-
-
-def _ids(graded: list[Cell]) -> set[str]:
-    return {gid for gid in map(grade_id, graded) if gid is not None}
 
 
 def _restored(source_cell: Cell) -> Cell:

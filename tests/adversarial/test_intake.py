@@ -16,8 +16,10 @@ import unicodedata
 import zipfile
 from pathlib import Path
 
+import nbformat
 import pytest
 from nbgrader.api import Gradebook
+from nbgrader.preprocessors import GetGrades
 
 from adversarial_corpus import ADVERSARIES, FIXTURE_SOURCE, FULL, NOTEBOOK, WRONG_AFFINE, WRONG_RELU, reference
 from autograder.grading import cells
@@ -152,6 +154,17 @@ def test_the_record_holds_only_the_sources_marks(graded: Workspace) -> None:
         assert cell["metadata"] in ({}, source.get(_grade_id(cell))), cell
     points = [c["metadata"]["nbgrader"].get("points") for c in record["cells"] if c["metadata"].get("nbgrader", {}).get("grade")]
     assert points == [3, 2]
+
+
+@pytest.mark.parametrize("student", ["honest"] + [a.student for a in METADATA_ATTACKS])
+def test_nbgrader_reads_the_record_with_the_gradebooks_points(graded: Workspace, student: str) -> None:
+    """What formgrader and ``nbgrader generate_feedback`` do with an autograded notebook."""
+    record = nbformat.read(str(graded.autograded / student / "toy" / NOTEBOOK), as_version=4)
+    resources = {"nbgrader": {"notebook": "layers", "assignment": "toy", "student": student, "db_url": graded.db_url}}
+    record, resources = GetGrades().preprocess(record, resources)
+    assert (resources["nbgrader"]["score"], resources["nbgrader"]["max_score"]) == (5.0, 5.0)
+    marks = [c.metadata.get("nbgrader", {}) for c in record.cells]
+    assert {m["grade_id"]: m["score"] for m in marks if "score" in m} == FULL
 
 
 def test_an_edited_given_cell_is_restored_and_the_record_shows_what_ran(graded: Workspace) -> None:
