@@ -65,63 +65,80 @@ def collect(workspace: Workspace, assignment: str, where: Path) -> CollectReport
 
     Every submission found is either imported or reported, whatever it holds. Submissions whose
     names give the same student id, or ids that differ only in case (``bob`` and ``bob.zip``,
-    ``Bob`` and ``bob``), are a clash: none of them is imported, and each of their ids is
-    recorded with a reason naming them all, so that no one silently replaces anyone.
+    ``Bob`` and ``bob``, or ``Bob`` now and ``bob`` imported before), are a clash: none of the
+    new ones is imported, and each of their ids is recorded with a reason naming them all, so
+    that no one silently replaces anyone.
     """
     where = Path(where)
     if not where.is_dir():
         raise FileNotFoundError(f"submissions folder {where} does not exist")
     expected = list(workspace.source_notebooks(assignment))
     report = CollectReport()
-    inbound = where / "inbound" if (where / "inbound").is_dir() else where
-    exchange = [p for p in sorted(inbound.iterdir()) if p.is_dir() and p.name.count("+") >= 2]
-    if exchange:
-        entries = _latest_exchange_submissions(exchange, assignment)
-    else:
-        entries = []
-        for path in sorted(where.iterdir()):
-            if path.is_dir() or path.suffix.lower() == ".zip":
-                entries.append((path.name, path, None))
-            elif not path.name.startswith("."):
-                report.problems.append(f"{path.name}: not a folder or a .zip, so not a submission; skipped")
-    claimants: dict[str, list[tuple[str, str, Path, datetime | None]]] = {}
-    for name, path, timestamp in entries:
+    claimants: dict[str, list[tuple[str, str, Path, datetime | None]]] = {}  # casefolded id -> claims
+    for name, path, timestamp in _submissions_in(where, assignment, report):
         try:
             student = student_id(name)
         except ValueError as error:
             report.problems.append(str(error))
             continue
         claimants.setdefault(student.casefold(), []).append((student, name, path, timestamp))
-    for claims in claimants.values():
-        if len(claims) > 1:
-            names = ", ".join(repr(name) for _, name, _, _ in claims)
+    imported_before = [s for s, _ in workspace.submissions(assignment)
+                       if (workspace.submission_dir(s, assignment) / TIMESTAMP_FILE).is_file()]
+    for key, claims in claimants.items():
+        earlier = [s for s in imported_before if s.casefold() == key and s not in {c[0] for c in claims}]
+        if len(claims) > 1 or earlier:
+            names = ", ".join([repr(name) for _, name, _, _ in claims] + [f"{s!r} (imported before)" for s in earlier])
             for student in dict.fromkeys(student for student, _, _, _ in claims):
-                reason = (f"{names} all give the student id {student!r} (or one differing only in case); "
-                          "none was imported: rename them apart and collect again")
-                _start_submission(workspace, student, assignment)
-                workspace.record_problem(student, assignment, None, reason)
-                report.problems.append(f"{student}: {reason}")
+                _reject(workspace, student, assignment, report,
+                        f"{names} give the student id {student!r} or one differing only in case; "
+                        "this one was not imported: rename them apart and collect again")
             continue
         student, _, path, timestamp = claims[0]
-        target = _start_submission(workspace, student, assignment)
         try:
-            files = _read_zip(path) if path.suffix.lower() == ".zip" and path.is_file() else _read_folder(path)
-            placed, unusable = _arrange(files, expected)
-            for relative, content in placed.items():
-                (target / relative).parent.mkdir(parents=True, exist_ok=True)
-                (target / relative).write_bytes(content)
-            (target / TIMESTAMP_FILE).write_text((timestamp or datetime.now(timezone.utc)).isoformat())
+            unusable = _import(workspace, student, assignment, path, timestamp, expected)
         except Exception as error:  # anything in one submission stops only that submission
-            target = _start_submission(workspace, student, assignment)
-            reason = f"the submission could not be opened ({error})"
-            workspace.record_problem(student, assignment, None, reason)
-            report.problems.append(f"{student}: {reason}")
+            _reject(workspace, student, assignment, report, f"the submission could not be opened ({error})")
             continue
         for notebook, reason in unusable.items():
             workspace.record_problem(student, assignment, notebook, reason)
             report.problems.append(f"{student}: {reason}")
         report.imported.append(student)
     return report
+
+
+def _submissions_in(where: Path, assignment: str, report: CollectReport) -> list[tuple[str, Path, datetime | None]]:
+    """(name, path, timestamp) of each submission in ``where``; anything else there is reported."""
+    inbound = where / "inbound" if (where / "inbound").is_dir() else where
+    exchange = [p for p in sorted(inbound.iterdir()) if p.is_dir() and p.name.count("+") >= 2]
+    if exchange:
+        return _latest_exchange_submissions(exchange, assignment)
+    entries = []
+    for path in sorted(where.iterdir()):
+        if path.is_dir() or path.suffix.lower() == ".zip":
+            entries.append((path.name, path, None))
+        elif not path.name.startswith("."):
+            report.problems.append(f"{path.name}: not a folder or a .zip, so not a submission; skipped")
+    return entries
+
+
+def _import(workspace: Workspace, student: str, assignment: str, path: Path, timestamp: datetime | None,
+            expected: list[str]) -> dict[str, str]:
+    """Place one submission in the workspace; return why each unusable expected notebook is."""
+    target = _start_submission(workspace, student, assignment)
+    files = _read_zip(path) if path.suffix.lower() == ".zip" and path.is_file() else _read_folder(path)
+    placed, unusable = _arrange(files, expected)
+    for relative, content in placed.items():
+        (target / relative).parent.mkdir(parents=True, exist_ok=True)
+        (target / relative).write_bytes(content)
+    (target / TIMESTAMP_FILE).write_text((timestamp or datetime.now(timezone.utc)).isoformat())
+    return unusable
+
+
+def _reject(workspace: Workspace, student: str, assignment: str, report: CollectReport, reason: str) -> None:
+    """An empty submission for ``student`` with ``reason``: grading gives it zero, ``status`` says why."""
+    _start_submission(workspace, student, assignment)
+    workspace.record_problem(student, assignment, None, reason)
+    report.problems.append(f"{student}: {reason}")
 
 
 def _start_submission(workspace: Workspace, student: str, assignment: str) -> Path:

@@ -236,6 +236,18 @@ def test_clashes_of_case_or_normalization_are_reported_and_nothing_is_replaced(t
         assert not (workspace.submission_dir(student, "toy") / NOTEBOOK).exists()
 
 
+def test_a_later_submission_differing_only_in_case_replaces_no_one(tmp_path: Path) -> None:
+    write_notebook(tmp_path / "first" / "carol", reference())
+    write_notebook(tmp_path / "late" / "Carol", with_wrong_answers())
+    workspace = Workspace(tmp_path / "grading", FIXTURE_SOURCE)
+    assert collect(workspace, "toy", tmp_path / "first").imported == ["carol"]
+    assert collect(workspace, "toy", tmp_path / "late").imported == []
+    assert json.loads((workspace.submission_dir("carol", "toy") / NOTEBOOK).read_text()) == reference()
+    (problem,) = workspace.problems()
+    assert problem["student"] == "Carol" and "'carol' (imported before)" in problem["reason"]
+    assert collect(workspace, "toy", tmp_path / "first").imported == ["carol"]  # collecting again is no clash
+
+
 def test_one_record_that_cannot_be_written_costs_only_that_student(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from autograder.grading import gradebook_writer
 
