@@ -13,10 +13,12 @@ from __future__ import annotations
 import ast
 import copy
 import math
+import re
 from typing import Any
 
 Cell = dict[str, Any]
 CELL_TYPES = ("code", "markdown", "raw")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def nbgrader_metadata(cell: Any) -> dict[str, Any]:
@@ -27,13 +29,20 @@ def nbgrader_metadata(cell: Any) -> dict[str, Any]:
 
 
 def source_of(cell: Any) -> str:
-    """The cell's code or text; ``""`` when ``source`` is neither a string nor a list of strings."""
+    """The cell's code or text, valid UTF-8; ``""`` when ``source`` is not a string or a list of strings.
+
+    A lone surrogate (JSON allows ``"\\ud800"``, UTF-8 does not) becomes U+FFFD, so the code that
+    runs is the code the record can hold.
+    """
     source = cell.get("source", "") if isinstance(cell, dict) else ""
-    if isinstance(source, str):
-        return source
     if isinstance(source, list) and all(isinstance(line, str) for line in source):
-        return "".join(source)
-    return ""
+        source = "".join(source)
+    return valid_text(source) if isinstance(source, str) else ""
+
+
+def valid_text(text: str) -> str:
+    """``text`` with each lone surrogate replaced by U+FFFD, so that it can be written as UTF-8."""
+    return _LONE_SURROGATE.sub("\ufffd", text)
 
 
 def grade_id(cell: Any) -> str | None:

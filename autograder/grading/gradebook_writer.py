@@ -13,6 +13,7 @@ record with the instructor's test cells and ids.
 from __future__ import annotations
 
 import copy
+import json
 import logging
 import os
 import shutil
@@ -20,6 +21,7 @@ import sys
 import warnings
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import nbformat
 from nbgrader.api import Gradebook
@@ -81,6 +83,7 @@ class GradebookWriter:
             # nbgrader's own submission code trips SQLAlchemy's autoflush warning (harmless)
             warnings.simplefilter("ignore", SAWarning)
             try:
+                result = _writable(result)
                 self._write(job, result)
                 return result
             except Exception as error:  # a bug of ours, or a submission nbgrader cannot hold
@@ -153,6 +156,20 @@ def _autograded_notebook(notebook: NotebookJob, result: NotebookResult) -> nbfor
         record.cells.append(made)
     record, _ = LimitOutput(log=_quiet).preprocess(record, {})
     return record
+
+
+def _writable(result: SubmissionResult) -> SubmissionResult:
+    """``result`` with text every view can write: what a student prints may hold lone surrogates."""
+    def valid(value: Any) -> Any:
+        if isinstance(value, str):
+            return cells.valid_text(value)
+        if isinstance(value, list):
+            return [valid(item) for item in value]
+        if isinstance(value, dict):
+            return {key: valid(item) for key, item in value.items()}
+        return value
+
+    return SubmissionResult.from_json(json.dumps(valid(json.loads(result.to_json()))))
 
 
 def _student_outputs(output: str, error: str | None) -> list:

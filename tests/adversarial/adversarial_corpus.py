@@ -187,4 +187,7 @@ ADVERSARIES += [
               notes="a graded cell the instructor never wrote is student code, worth nothing"),
     Adversary("unusual_cells", lambda nb, ctx: _dump(_with_unusual_cells(nb)), FULL,
               notes="cells that are not cells, or have no readable source, are dropped or run as empty code"),
+    Adversary("lone_surrogates", lambda nb, ctx: _dump(_append_cell(nb, "text = '\ud800'\nprint(chr(0xdc00), text)\n"
+                                                                        "raise ValueError(chr(0xd800))")), FULL,
+              notes="text UTF-8 cannot hold, in a cell and in what it prints, costs nothing"),
 ]

@@ -1,7 +1,7 @@
 """Submission intake: nothing in a submission's metadata is believed, and no submission stops the class.
 
 One small class of the toy assignment is collected and graded once: an honest student, the
-metadata attacks of the corpus, a student who edits or deletes the given cells, names in other
+metadata attacks of the corpus (and text UTF-8 cannot hold), a student who edits or deletes the given cells, names in other
 scripts, two submissions that claim one id, and archives holding a file and a folder of one name.
 Every view of a grade (gradebook, ``grading.json``, CSV, ``status``, feedback) must agree.
 """
@@ -38,7 +38,7 @@ pytestmark = pytest.mark.timeout(600)
 LIMITS = Limits(cell_timeout=10, notebook_timeout=40)
 METADATA_ATTACKS = [a for a in ADVERSARIES if a.student in {
     "claims_1000_points", "nbgrader_metadata_is_a_string", "grade_id_is_a_list", "points_are_null_and_text",
-    "answer_cell_marked_grade", "extra_graded_answer_cell", "unusual_cells"}]
+    "answer_cell_marked_grade", "extra_graded_answer_cell", "unusual_cells", "lone_surrogates"}]
 EDITED_SETUP = "import numpy as np\nprint('the edited setup ran')"
 STUDENT_CELL = "np = np  # a given name, redefined by the student\nprint('the student cell ran')"
 ZOE_DIAERESIS, ZOE_ACUTE = unicodedata.normalize("NFC", "Zoë Li"), unicodedata.normalize("NFC", "Zoé Li")
