@@ -217,7 +217,7 @@ def _arrange(files: dict[str, bytes], expected: list[str]) -> tuple[dict[str, by
             notebook = json.loads(content.decode("utf-8"))
             if not isinstance(notebook, dict) or not isinstance(notebook.get("cells"), list):
                 raise ValueError("no list of cells")
-        except (ValueError, UnicodeDecodeError) as error:
+        except (ValueError, UnicodeDecodeError, RecursionError) as error:  # RecursionError: nested too deep
             unusable[name] = f"{name} is not a valid notebook ({str(error)[:120]})"
             continue
         placed[name] = content

@@ -219,18 +219,21 @@ def test_every_submission_is_collected_and_graded(graded: Workspace) -> None:
     assert {student for student, _ in graded.submissions("toy")} == {unicodedata.normalize("NFC", s) for s in expected}
 
 
-def test_clashes_of_case_or_normalization_are_reported_and_nothing_is_replaced(tmp_path: Path) -> None:
+def test_clashes_and_unreadable_notebooks_are_reported_and_the_rest_imported(tmp_path: Path) -> None:
     inbox = tmp_path / "inbox"
     write_notebook(inbox / "Bob", reference())
     write_notebook(inbox / "bob", with_wrong_answers())
     write_notebook(inbox / unicodedata.normalize("NFC", "Zoë"), reference())
     write_notebook(inbox / unicodedata.normalize("NFD", "Zoë"), with_wrong_answers())
     write_notebook(inbox / "carol", reference())
+    (inbox / "deep").mkdir()
+    (inbox / "deep" / NOTEBOOK).write_text('{"cells": ' + "[" * 100_000)
     (inbox / "stray.ipynb").write_text("{}")
     workspace = Workspace(tmp_path / "grading", FIXTURE_SOURCE)
     report = collect(workspace, "toy", inbox)
-    assert report.imported == ["carol"]
-    assert sorted(p["student"] for p in workspace.problems()) == sorted(["Bob", "bob", unicodedata.normalize("NFC", "Zoë")])
+    assert report.imported == ["carol", "deep"]
+    assert sorted(p["student"] for p in workspace.problems()) == sorted(["Bob", "bob", "deep", unicodedata.normalize("NFC", "Zoë")])
+    assert "deep: layers.ipynb is not a valid notebook" in "\n".join(report.problems)
     assert any(problem.startswith("stray.ipynb:") for problem in report.problems)
     for student in ("Bob", "bob", unicodedata.normalize("NFC", "Zoë")):
         assert not (workspace.submission_dir(student, "toy") / NOTEBOOK).exists()
