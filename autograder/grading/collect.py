@@ -203,8 +203,10 @@ def _arrange(files: dict[str, bytes], expected: list[str]) -> tuple[dict[str, by
     files would need one path as both a file and a folder (an archive holding ``notes`` and
     ``notes/x.txt``): nothing of such a submission is placed.
     """
-    notebooks = {n: p for n, p in ((PurePosixPath(p).name, p) for p in sorted(files, key=len)
-                                   if p.endswith(".ipynb") and ".ipynb_checkpoints" not in p)}
+    notebooks: dict[str, str] = {}  # file name -> its path nearest the top of the submission
+    for path in sorted(files, key=lambda p: (len(PurePosixPath(p).parts), p)):
+        if path.endswith(".ipynb") and ".ipynb_checkpoints" not in path:
+            notebooks.setdefault(PurePosixPath(path).name, path)
     base = PurePosixPath(notebooks[expected[0]]).parent if expected and expected[0] in notebooks else None
     placed: dict[str, bytes] = {}
     unusable: dict[str, str] = {}

@@ -103,7 +103,9 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     write_notebook(inbox / "bob", reference())
     write_zip(inbox / "bob.zip", {NOTEBOOK: json.dumps(with_wrong_answers())})
     write_zip(inbox / "file_and_folder.zip", {NOTEBOOK: json.dumps(reference()), "notes": "a file", "notes/x.txt": "and a folder"})
-    write_zip(inbox / "timestamp_folder.zip", {NOTEBOOK: json.dumps(reference()), "timestamp.txt/x": "collect's name"})
+    # a folder with collect's own file name, and an older copy of the notebook further down
+    write_zip(inbox / "timestamp_folder.zip", {f"backup/{NOTEBOOK}": json.dumps(with_wrong_answers()),
+                                               NOTEBOOK: json.dumps(reference()), "timestamp.txt/x": "collect's name"})
     write_notebook(inbox / "zz_sorted_last", reference())
     workspace = Workspace(root / "grading", FIXTURE_SOURCE)
     collect(workspace, "toy", inbox)
