@@ -61,8 +61,8 @@ def zero_notebook(notebook: NotebookJob, reason: str) -> NotebookResult:
 class _Run:
     """One notebook's student process, restarted (replaying the good cells) when it dies."""
 
-    def __init__(self, workdir: Path, job: SubmissionJob, submitted_cells: list, timings: dict) -> None:
-        self.workdir, self.job, self.cells, self.timings = workdir, job, submitted_cells, timings
+    def __init__(self, workdir: Path, job: SubmissionJob, graded_cells: list, timings: dict) -> None:
+        self.workdir, self.job, self.cells, self.timings = workdir, job, graded_cells, timings
         self.limits: Limits = job.limits
         self.deadline = time.monotonic() + self.limits.notebook_timeout
         self.session: StudentSession | None = None
