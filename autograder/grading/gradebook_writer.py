@@ -95,10 +95,11 @@ class GradebookWriter:
         by_name = {n.name: n for n in job.notebooks}
         records = {r.name: _autograded_notebook(by_name[r.name], r)
                    for r in result.notebooks if by_name[r.name].submitted is not None}
+        out_dir = self.workspace.autograded / job.student / job.assignment
+        shutil.rmtree(out_dir, ignore_errors=True)  # no record of an earlier grading outlives this one
         with Gradebook(self.workspace.db_url, self.workspace.course_id) as gradebook:
             self._save_scores(gradebook, job, result)
-        out_dir = self.workspace.autograded / job.student / job.assignment
-        out_dir.mkdir(parents=True, exist_ok=True)
+        out_dir.mkdir(parents=True)
         for name, record in records.items():
             nbformat.write(record, str(out_dir / name))
         result.save(self.workspace.result_path(job.student, job.assignment))

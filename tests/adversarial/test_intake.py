@@ -291,3 +291,18 @@ def test_graded_cells_take_every_mark_from_the_source(attack) -> None:
     assert [cells.points(c) for c in graded if cells.is_test_cell(c)] == list(FULL.values())
     source = {_grade_id(c): c["metadata"] for c in copy.deepcopy(reference())["cells"] if _grade_id(c)}
     assert all(c["metadata"] in ({}, source.get(cells.grade_id(c))) for c in graded)
+
+
+def test_a_regrade_leaves_no_record_of_the_earlier_grading(tmp_path: Path) -> None:
+    write_notebook(tmp_path / "inbox" / "alice", reference())
+    workspace = Workspace(tmp_path / "grading", FIXTURE_SOURCE)
+    collect(workspace, "toy", tmp_path / "inbox")
+    writer = GradebookWriter(workspace)
+    job = workspace.job("alice", "toy", Limits())
+    writer.write(job, SubmissionResult("alice", "toy", [NotebookResult(NOTEBOOK, [Outcome(g, p, p) for g, p in FULL.items()])]))
+    assert (workspace.autograded / "alice" / "toy" / NOTEBOOK).is_file()
+    (workspace.submission_dir("alice", "toy") / NOTEBOOK).unlink()  # collected again, without the notebook
+    job = workspace.job("alice", "toy", Limits())
+    writer.write(job, SubmissionResult("alice", "toy", [NotebookResult(NOTEBOOK, [Outcome(g, 0.0, p) for g, p in FULL.items()])]))
+    assert not (workspace.autograded / "alice" / "toy" / NOTEBOOK).exists()
+    assert workspace.result("alice", "toy").points == 0.0
