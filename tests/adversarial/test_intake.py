@@ -1,9 +1,11 @@
 """Submission intake: nothing in a submission's metadata is believed, and no submission stops the class.
 
 One small class of the toy assignment is collected and graded once: an honest student, the
-metadata attacks of the corpus (and text UTF-8 cannot hold), a student who edits or deletes the given cells, names in other
-scripts, two submissions that claim one id, and archives holding a file and a folder of one name.
-Every view of a grade (gradebook, ``grading.json``, CSV, ``status``, feedback) must agree.
+metadata attacks of the corpus (and text UTF-8 cannot hold), students who edit or delete the
+given cells, names in other scripts, two submissions that claim one id, and archives holding a
+file and a folder of one name. Every view of a grade (gradebook, ``grading.json``, CSV,
+``status``, feedback, nbgrader reading the record) must agree. The other tests are quicker: they
+collect without grading, or hand the gradebook writer results made up on the spot.
 """
 
 from __future__ import annotations
