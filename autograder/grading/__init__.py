@@ -9,7 +9,7 @@ One module per concept, in the order a submission meets them:
     student_process   the student's side: runs cells, serves calls (runs inside the sandbox)
     student_link      the grader's side of that process: proxies, timeouts, crash reasons
     wire              reading what a student process sends without trusting it
-    cells             which cells are answers, tests, graded names
+    cells             which cells are answers, tests, given; the graded notebook, from the source alone
     trusted_check     runs the instructor's test cells against proxies
     grader            one submission, notebook by notebook, surviving crashes
     pool, dask_backend   many submissions at once, on this machine or a Dask cluster

@@ -58,7 +58,7 @@ def _grade(workspace: Workspace, assignment: str | None, regrade: bool, workers:
     with tqdm(total=len(jobs), desc="grading", unit="submission", disable=not progress) as bar:
         for job, result in results:
             started = time.perf_counter()
-            writer.write(job, result)
+            result = writer.write(job, result)  # a zero with the reason if it could not be recorded
             run.writing_seconds += time.perf_counter() - started
             run.graded.append(result)
             bar.set_postfix_str(f"{job.student}/{job.assignment} {result.points:g}/{result.max_points:g}")

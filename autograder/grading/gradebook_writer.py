@@ -1,13 +1,13 @@
 """The one writer of the gradebook: turns grading results into nbgrader's records.
 
 Only the parent process writes, one submission at a time, as results come back from the workers.
-For each submitted notebook it runs nbgrader's own preprocessors, as ``nbgrader autograde`` would:
-``ClearOutput``, ``DeduplicateIds``, ``OverwriteCells`` (with ``add_missing_cells``, so deleted
-test cells are back in the record), then fills in the outputs grading produced, ``LimitOutput``,
-and ``SaveAutoGrades``. A test cell's output is what the checker said, shaped so that nbgrader
-scores it with the checker's points: an ``error`` output for a failure, an ``execute_result``
-holding the points for partial credit, plain text for a pass. Formgrader then shows the points
-and the messages, and the gradebook holds the same numbers as ``grading.json``.
+Everything it writes comes from one record, the :class:`~.results.SubmissionResult` that becomes
+``grading.json``: each test's points go straight into the test's nbgrader grade (whose maximum
+nbgrader took from the instructor's source when the assignment was registered), and the
+autograded notebook is the graded notebook of :func:`cells.graded_cells` with the outputs grading
+produced. Nothing in a submitted notebook's metadata reaches the gradebook, so the gradebook,
+``grading.json``, the CSV, ``status`` and feedback show the same points, and formgrader opens the
+record with the instructor's test cells and ids.
 """
 
 from __future__ import annotations
@@ -21,31 +21,20 @@ import sys
 import warnings
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import nbformat
-from nbformat.corpus.words import generate_corpus_id
-from nbformat.validator import normalize
-from nbformat.warnings import MissingIDFieldWarning
-from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.api import Gradebook
+from nbgrader.preprocessors import ClearOutput, ClearSolutions, ComputeChecksums, LimitOutput, LockCells, SaveCells
 from sqlalchemy.exc import SAWarning
-from nbgrader.preprocessors import (
-    ClearOutput,
-    ClearSolutions,
-    ComputeChecksums,
-    DeduplicateIds,
-    LimitOutput,
-    LockCells,
-    OverwriteCells,
-    SaveAutoGrades,
-    SaveCells,
-)
 
 from . import cells
-from .results import NotebookResult, SubmissionJob, SubmissionResult
+from .grader import zero_notebook
+from .results import NotebookJob, NotebookResult, SubmissionJob, SubmissionResult
 from .workspace import Workspace
 
 _quiet = logging.getLogger("backpropkit.grading.nbgrader")
-_quiet.setLevel(logging.ERROR)  # nbgrader warns "checksum changed" for every hidden-test cell (#1961)
+_quiet.setLevel(logging.ERROR)  # nbgrader's preprocessors log their routine steps; only errors matter here
 
 
 def _alembic_on_path() -> None:
@@ -81,109 +70,107 @@ class GradebookWriter:
                 pass  # already recorded, and submissions exist: the cells did not change
         self._registered.add(assignment)
 
-    def _resources(self, assignment: str, notebook: str, student: str | None = None) -> dict:
-        info = {"db_url": self.workspace.db_url, "assignment": assignment, "notebook": Path(notebook).stem}
-        if student is not None:
-            info["student"] = student
-        return {"nbgrader": info}
+    def _resources(self, assignment: str, notebook: str) -> dict:
+        return {"nbgrader": {"db_url": self.workspace.db_url, "assignment": assignment, "notebook": Path(notebook).stem}}
 
-    def write(self, job: SubmissionJob, result: SubmissionResult) -> None:
-        """Record ``result`` in the gradebook and on disk; ``grading.json`` is written last."""
+    def write(self, job: SubmissionJob, result: SubmissionResult) -> SubmissionResult:
+        """Record ``result`` in the gradebook and on disk; ``grading.json`` is written last.
+
+        Returns what was recorded: ``result``, or, when recording it failed, zero points for the
+        submission with the reason, so that one submission never stops the others.
+        """
         with warnings.catch_warnings():
             # nbgrader's own submission code trips SQLAlchemy's autoflush warning (harmless)
             warnings.simplefilter("ignore", SAWarning)
-            self._write(job, result)
+            try:
+                result = _writable(result)
+                self._write(job, result)
+                return result
+            except Exception as error:  # a bug of ours, or a submission nbgrader cannot hold
+                reason = f"the grader could not record this submission ({type(error).__name__}: {error})"
+                return self._write_failure(job, reason)
 
     def _write(self, job: SubmissionJob, result: SubmissionResult) -> None:
         self.register_assignment(job.assignment)
-        with Gradebook(self.workspace.db_url, self.workspace.course_id) as gradebook:
-            gradebook.update_or_create_student(job.student)
-            stamp = self.workspace.submission_dir(job.student, job.assignment) / "timestamp.txt"
-            timestamp = _read_timestamp(stamp)
-            if timestamp is not None:
-                gradebook.update_or_create_submission(job.assignment, job.student, timestamp=timestamp)
-            else:
-                gradebook.update_or_create_submission(job.assignment, job.student)
-        out_dir = self.workspace.autograded / job.student / job.assignment
-        out_dir.mkdir(parents=True, exist_ok=True)
         by_name = {n.name: n for n in job.notebooks}
-        for notebook_result in result.notebooks:
-            notebook_job = by_name[notebook_result.name]
-            if notebook_job.submitted is None:
-                self._record_missing(job, notebook_result)
-                continue
-            record = self._autograded_notebook(job, notebook_job.submitted, notebook_job.source, notebook_result)
-            nbformat.write(record, str(out_dir / notebook_result.name))
+        records = {r.name: _autograded_notebook(by_name[r.name], r)
+                   for r in result.notebooks if by_name[r.name].submitted is not None}
+        out_dir = self.workspace.autograded / job.student / job.assignment
+        shutil.rmtree(out_dir, ignore_errors=True)  # no record of an earlier grading outlives this one
+        with Gradebook(self.workspace.db_url, self.workspace.course_id) as gradebook:
+            self._save_scores(gradebook, job, result)
+        out_dir.mkdir(parents=True)
+        for name, record in records.items():
+            nbformat.write(record, str(out_dir / name))
         result.save(self.workspace.result_path(job.student, job.assignment))
 
-    def _autograded_notebook(self, job: SubmissionJob, submitted: dict, source: dict,
-                             result: NotebookResult) -> nbformat.NotebookNode:
-        resources = self._resources(job.assignment, result.name, job.student)
-        notebook = _as_notebook(submitted)
-        notebook, resources = ClearOutput(log=_quiet).preprocess(notebook, resources)
-        for output in result.cell_outputs:  # the student's own cells, by their index in the submission
-            if output.index < len(notebook.cells):
-                notebook.cells[output.index].outputs = _student_outputs(output.output, output.error)
-        notebook, resources = DeduplicateIds(log=_quiet).preprocess(notebook, resources)
+    def _save_scores(self, gradebook: Gradebook, job: SubmissionJob, result: SubmissionResult) -> None:
+        """Each test's points from ``result``, straight into its grade; the maximum is the source's."""
+        gradebook.update_or_create_student(job.student)
+        stamp = self.workspace.submission_dir(job.student, job.assignment) / "timestamp.txt"
+        timestamp = _read_timestamp(stamp)
+        if timestamp is not None:
+            gradebook.update_or_create_submission(job.assignment, job.student, timestamp=timestamp)
+        else:
+            gradebook.update_or_create_submission(job.assignment, job.student)
+        for notebook in result.notebooks:
+            for test in notebook.tests:
+                grade = gradebook.find_grade(test.grade_id, Path(notebook.name).stem, job.assignment, job.student)
+                grade.auto_score = test.points
+                grade.needs_manual_grade = grade.manual_score is not None  # as nbgrader: a TA's override is reviewed
+        gradebook.db.commit()
+
+    def _write_failure(self, job: SubmissionJob, reason: str) -> SubmissionResult:
+        """Zero for every test of the submission, with ``reason``, wherever a grade is shown."""
+        failed = SubmissionResult(job.student, job.assignment, [zero_notebook(n, reason) for n in job.notebooks])
+        shutil.rmtree(self.workspace.autograded / job.student / job.assignment, ignore_errors=True)
         try:
-            notebook, resources = OverwriteCells(log=_quiet, add_missing_cells=True).preprocess(notebook, resources)
-        except (KeyError, ValueError, IndexError):
-            pass  # nbgrader cannot place a deleted cell next to a deleted neighbour; appended below
-        present = {cells.grade_id(c) for c in notebook.cells}
-        for cell in cells.test_cells(source):
-            if cells.grade_id(cell) not in present:
-                notebook.cells.append(nbformat.from_dict(copy.deepcopy(cell)))
-        outcomes = {t.grade_id: t for t in result.tests}
-        for cell in notebook.cells:
+            with Gradebook(self.workspace.db_url, self.workspace.course_id) as gradebook:
+                self._save_scores(gradebook, job, failed)
+        except Exception:  # grading.json below still carries the zero and the reason
+            logging.getLogger(__name__).exception("could not record %s/%s in the gradebook", job.student, job.assignment)
+        failed.save(self.workspace.result_path(job.student, job.assignment))
+        return failed
+
+
+def _autograded_notebook(notebook: NotebookJob, result: NotebookResult) -> nbformat.NotebookNode:
+    """The record of one graded notebook: exactly the cells that ran, in order, with their outputs.
+
+    The cells and their nbgrader metadata are :func:`cells.graded_cells` (the source's marks,
+    never the submission's), so formgrader shows the instructor's tests and ids. A test cell's
+    outputs are what the checker said; the points themselves are in the gradebook.
+    """
+    printed = {output.index: output for output in result.cell_outputs}
+    outcomes = {test.grade_id: test for test in result.tests}
+    record = nbformat.v4.new_notebook(metadata=copy.deepcopy(notebook.source.get("metadata", {})))
+    for index, cell in enumerate(cells.graded_cells(notebook.source, notebook.submitted)):
+        if cell["cell_type"] == "code":
+            made = nbformat.v4.new_code_cell(cell["source"], metadata=cell["metadata"])
             if cells.is_test_cell(cell) and cells.grade_id(cell) in outcomes:
-                cell.outputs = _test_outputs(outcomes[cells.grade_id(cell)])
-            elif cells.is_test_cell(cell):
-                cell.metadata["nbgrader"]["grade"] = False  # a test cell the instructor never wrote
-        notebook, resources = LimitOutput(log=_quiet).preprocess(notebook, resources)
-        notebook, resources = SaveAutoGrades(log=_quiet).preprocess(notebook, resources)
-        return _with_cell_ids(notebook)  # cells nbgrader put back come without one
-
-    def _record_missing(self, job: SubmissionJob, result: NotebookResult) -> None:
-        """A missing or unreadable notebook: every test scores 0 (not "needs manual grade")."""
-        notebook_id = Path(result.name).stem
-        with Gradebook(self.workspace.db_url, self.workspace.course_id) as gradebook:
-            for test in result.tests:
-                try:
-                    grade = gradebook.find_grade(test.grade_id, notebook_id, job.assignment, job.student)
-                except MissingEntry:
-                    continue
-                grade.auto_score = 0.0
-                grade.needs_manual_grade = False
-            gradebook.db.commit()
+                made.outputs = _test_outputs(outcomes[cells.grade_id(cell)])
+            elif index in printed:
+                made.outputs = _student_outputs(printed[index].output, printed[index].error)
+        elif cell["cell_type"] == "markdown":
+            made = nbformat.v4.new_markdown_cell(cell["source"], metadata=cell["metadata"])
+        else:
+            made = nbformat.v4.new_raw_cell(cell["source"], metadata=cell["metadata"])
+        record.cells.append(made)
+    record, _ = LimitOutput(log=_quiet).preprocess(record, {})
+    return record
 
 
-def _as_notebook(submitted: dict) -> nbformat.NotebookNode:
-    """The submission as an nbformat 4 notebook with string sources, however it was saved."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", MissingIDFieldWarning)  # normalize() below adds the ids
-            notebook = nbformat.reads(json.dumps(submitted), as_version=4)
-        _, normalized = normalize(notebook)  # adds the cell ids older front ends leave out
-        return nbformat.from_dict(normalized)
-    except Exception:  # not valid nbformat: keep the cells that look like cells
-        kept = []
-        for cell in submitted.get("cells", []):
-            if not isinstance(cell, dict) or cell.get("cell_type") not in ("code", "markdown", "raw"):
-                continue
-            source = cell.get("source", "")
-            source = "".join(source) if isinstance(source, list) else str(source)
-            maker = {"code": nbformat.v4.new_code_cell, "markdown": nbformat.v4.new_markdown_cell,
-                     "raw": nbformat.v4.new_raw_cell}[cell["cell_type"]]
-            kept.append(maker(source, metadata=cell.get("metadata") if isinstance(cell.get("metadata"), dict) else {}))
-        return nbformat.v4.new_notebook(cells=kept)
+def _writable(result: SubmissionResult) -> SubmissionResult:
+    """``result`` with text every view can write: what a student prints may hold lone surrogates."""
+    def valid(value: Any) -> Any:
+        if isinstance(value, str):
+            return cells.valid_text(value)
+        if isinstance(value, list):
+            return [valid(item) for item in value]
+        if isinstance(value, dict):
+            return {key: valid(item) for key, item in value.items()}
+        return value
 
-
-def _with_cell_ids(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """``notebook`` with an id on every cell, as nbformat 4.5 requires (and will one day enforce)."""
-    if (notebook.nbformat, notebook.nbformat_minor) >= (4, 5):
-        for cell in notebook.cells:
-            cell.setdefault("id", generate_corpus_id())
-    return notebook
+    return SubmissionResult.from_json(json.dumps(valid(json.loads(result.to_json()))))
 
 
 def _student_outputs(output: str, error: str | None) -> list:
@@ -196,7 +183,7 @@ def _student_outputs(output: str, error: str | None) -> list:
 
 
 def _test_outputs(test) -> list:
-    """Outputs from which nbgrader's ``determine_grade`` reads exactly the checker's points."""
+    """What the checker said, shaped as nbgrader would show it: an error for a failure, the points for partial credit."""
     outputs = []
     text = "\n".join(test.messages)
     if text:

@@ -1,11 +1,12 @@
 """Grade one submission: run each notebook in a sandboxed student process, check it, say why.
 
-Cells run in the submission's order. The student's own cells go to the student process; at each
-test cell (found by its nbgrader ``grade_id``) the checker runs the instructor's version of that
-cell; test cells the student deleted run at the end. When the student process dies or hangs, the
-cell is recorded with the reason, a fresh process replays the cells that worked (skipping the bad
-ones), and grading goes on until the notebook's time limit, so one crash costs what it broke and
-no more.
+Cells run in the order of :func:`cells.graded_cells`: the submission's order, with given (locked)
+cells restored from the instructor's source and nothing in the submission's metadata believed.
+The student's own cells go to the student process; at each test cell the checker runs the
+instructor's version of that cell; test cells the student deleted run at the end. When the
+student process dies or hangs, the cell is recorded with the reason, a fresh process replays
+the cells that worked (skipping the bad ones), and grading goes on until the notebook's time
+limit, so one crash costs what it broke and no more.
 
 This runs in a worker (a pool process or a Dask worker) and touches no shared state: it returns a
 :class:`~.results.SubmissionResult`, and the parent alone writes the gradebook.
@@ -67,8 +68,8 @@ def zero_notebook(notebook: NotebookJob, reason: str) -> NotebookResult:
 class _Run:
     """One notebook's student process, restarted (replaying the good cells) when it dies."""
 
-    def __init__(self, workdir: Path, job: SubmissionJob, submitted_cells: list, timings: dict) -> None:
-        self.workdir, self.job, self.cells, self.timings = workdir, job, submitted_cells, timings
+    def __init__(self, workdir: Path, job: SubmissionJob, graded_cells: list, timings: dict) -> None:
+        self.workdir, self.job, self.cells, self.timings = workdir, job, graded_cells, timings
         self.limits: Limits = job.limits
         self.deadline = time.monotonic() + self.limits.notebook_timeout
         self.session: StudentSession | None = None
@@ -141,19 +142,16 @@ def grade_notebook(notebook: NotebookJob, workdir: Path, job: SubmissionJob, tim
     if notebook.submitted is None:
         return zero_notebook(notebook, notebook.problem or "notebook missing from the submission")
     source_tests = {cells.grade_id(c): c for c in cells.test_cells(notebook.source)}
-    submitted_cells = [c for c in notebook.submitted.get("cells", []) if isinstance(c, dict)]
+    graded = cells.graded_cells(notebook.source, notebook.submitted)  # exactly what the record shows
     steps: list[tuple[str, object]] = []
-    placed: set[str] = set()
-    for index, cell in enumerate(submitted_cells):
-        if cells.is_test_cell(cell) and cells.grade_id(cell) in source_tests and cells.grade_id(cell) not in placed:
+    for index, cell in enumerate(graded):
+        if cells.is_test_cell(cell):  # its marks come from the source: a test the instructor wrote
             steps.append(("test", cells.grade_id(cell)))  # the instructor's version runs here, in the checker
-            placed.add(cells.grade_id(cell))
-        elif cell.get("cell_type") == "code":
-            steps.append(("student", index))  # including "test cells" the instructor never wrote
-    steps += [("test", gid) for gid in source_tests if gid not in placed]  # deleted test cells
+        elif cell["cell_type"] == "code":
+            steps.append(("student", index))  # the student's code, or a given cell restored from the source
 
     checker = Checker(notebook.source, Path(job.assignment_dir))
-    run = _Run(workdir, job, submitted_cells, timings)
+    run = _Run(workdir, job, graded, timings)
     outputs: list[CellOutput] = []
     outcomes: dict[str, TestOutcome] = {}
     try:

@@ -41,7 +41,7 @@ class SubmissionJob:
 class CellOutput:
     """What one of the student's own cells printed, and the error it raised, if any."""
 
-    index: int
+    index: int  # the cell's place in the graded notebook (cells.graded_cells), which the record keeps
     output: str
     error: str | None
 

@@ -155,3 +155,58 @@ def _link_font_cache_to(target: Path) -> str:
         "            os.remove(path)\n"
         f"        os.symlink({str(target)!r}, path)\n"
     )
+
+
+def _with_marks(notebook: dict, grade_ids: set[str | None], **marks) -> dict:
+    """``notebook`` with ``marks`` written into the nbgrader metadata of the cells in ``grade_ids``."""
+    notebook = copy.deepcopy(notebook)
+    for cell in notebook["cells"]:
+        if _grade_id(cell) in grade_ids:
+            cell["metadata"].setdefault("nbgrader", {}).update(marks)
+    return notebook
+
+
+def _with_metadata(notebook: dict, make: Callable[[dict], object]) -> dict:
+    """``notebook`` with every cell's ``metadata.nbgrader`` replaced by ``make(that metadata)``."""
+    notebook = copy.deepcopy(notebook)
+    for cell in notebook["cells"]:
+        cell["metadata"]["nbgrader"] = make(cell["metadata"].get("nbgrader") or {})
+    return notebook
+
+
+def _with_unusual_cells(notebook: dict) -> dict:
+    notebook = copy.deepcopy(notebook)
+    notebook["cells"][0]["metadata"] = ["not", "a", "dict"]
+    notebook["cells"] += ["a string where a cell should be", {"cell_type": "code", "source": [1, 2], "metadata": {}},
+                          {"cell_type": "widget", "source": "x = 1", "metadata": {}}]
+    return notebook
+
+
+def _with_extra_graded_answer(notebook: dict) -> dict:
+    notebook = _append_cell(notebook, "bonus = 1")
+    notebook["cells"][-1]["metadata"]["nbgrader"] = {"grade": True, "solution": True, "grade_id": "bonus", "points": 100}
+    return notebook
+
+
+TESTS = {"affine_backward_tests", "relu_backward_tests"}
+
+ADVERSARIES += [
+    Adversary("claims_1000_points",
+              lambda nb, ctx: _dump(_with_marks(_with_marks(nb, TESTS, points=1000), {"setup"}, grade=True, points=1000)),
+              FULL, notes="points and test cells come from the instructor's source, not the submission"),
+    Adversary("nbgrader_metadata_is_a_string", lambda nb, ctx: _dump(_with_metadata(nb, lambda marks: "grade")), FULL),
+    Adversary("grade_id_is_a_list",
+              lambda nb, ctx: _dump(_with_metadata(nb, lambda marks: {**marks, "grade_id": [marks.get("grade_id")]})), FULL),
+    Adversary("points_are_null_and_text",
+              lambda nb, ctx: _dump(_with_marks(_with_marks(nb, {"affine_backward_tests"}, points=None),
+                                                {"relu_backward_tests"}, points="abc")), FULL),
+    Adversary("answer_cell_marked_grade", lambda nb, ctx: _dump(_with_marks(nb, {"affine_backward"}, grade=True, points=10)),
+              FULL),
+    Adversary("extra_graded_answer_cell", lambda nb, ctx: _dump(_with_extra_graded_answer(nb)), FULL,
+              notes="a graded cell the instructor never wrote is student code, worth nothing"),
+    Adversary("unusual_cells", lambda nb, ctx: _dump(_with_unusual_cells(nb)), FULL,
+              notes="cells that are not cells, or have no readable source, are dropped or run as empty code"),
+    Adversary("lone_surrogates", lambda nb, ctx: _dump(_append_cell(nb, "text = '\ud800'\nprint(chr(0xdc00), text)\n"
+                                                                        "raise ValueError(chr(0xd800))")), FULL,
+              notes="text UTF-8 cannot hold, in a cell and in what it prints, costs nothing"),
+]
