@@ -41,11 +41,12 @@ class Limits:
     memory_bytes: int = 4 * 2**30
     max_processes: int = 64
     max_file_bytes: int = 64 * 2**20
-    max_output_chars: int = 20_000
+    max_output_chars: int = 20_000  # per cell
+    max_notebook_output_chars: int = 200_000  # all the cells of one notebook together
 
     def __post_init__(self) -> None:
         for name in ("cell_timeout", "notebook_timeout", "memory_bytes", "max_processes",
-                     "max_file_bytes", "max_output_chars"):
+                     "max_file_bytes", "max_output_chars", "max_notebook_output_chars"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"Limits.{name} must be positive, got {getattr(self, name)}")
 

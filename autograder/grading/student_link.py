@@ -31,6 +31,8 @@ from .sandbox import Limits
 
 SERVER_SCRIPT = Path(__file__).with_name("student_process.py")
 START_TIMEOUT = 60.0
+ERROR_TAIL_CHARS = 300  # of a traceback, kept even when a notebook's output allowance is spent
+NOTE_CHARS = 100  # "[... N more characters of output dropped]" after a cut output
 
 
 class StudentCrashed(BaseException):
@@ -126,12 +128,18 @@ class StudentSession:
         self.deadline = time.monotonic() + seconds
 
     # -------------------------------------------------------------- requests
-    def run_cell(self, source: str) -> CellRun:
-        reply = self._request(("run", source))
+    def run_cell(self, source: str, output_limit: int | None = None) -> CellRun:
+        """Run one cell; its output and error together are cut to ``output_limit`` characters
+        (``Limits.max_output_chars`` by default), in the student process and again here."""
+        limit = self.limits.max_output_chars if output_limit is None else min(output_limit, self.limits.max_output_chars)
+        reply = self._request(("run", source, limit))
         if not (isinstance(reply, tuple) and len(reply) == 4 and reply[0] == "ran"):
             raise StudentCrashed("the student process sent a malformed reply")
         _, ok, output, error = reply
-        return CellRun(bool(ok), str(output), None if error is None else str(error))
+        output = _cut_output(str(output), limit)
+        if error is not None:
+            error = str(error)[-max(limit - len(output), ERROR_TAIL_CHARS):]
+        return CellRun(bool(ok), output, error)
 
     def lookup(self, name: str) -> Any:
         """The student's value for ``name``: plain data, or a proxy for anything else."""
@@ -203,6 +211,10 @@ class StudentSession:
         tag = tagged[0]
         if tag == "v" and len(tagged) == 2:
             return wire.check_plain(tagged[1])
+        if tag == "a" and len(tagged) == 4:
+            return wire.array_from_wire(tagged[1], tagged[2], tagged[3])
+        if tag == "n" and len(tagged) == 3:
+            return wire.array_from_wire(tagged[1], (), tagged[2])[()]
         if tag in ("t", "l") and len(tagged) == 2 and isinstance(tagged[1], list):
             items = [self._decode(v, depth + 1) for v in tagged[1]]
             return tuple(items) if tag == "t" else items
@@ -277,6 +289,15 @@ class StudentSession:
             }
             return reasons.get(signal_number, f"the kernel died from signal {signal.Signals(signal_number).name}")
         return f"the kernel exited with status {code} (os._exit or sys.exit in the code)"
+
+
+def _cut_output(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, leaving room for the student process's own note of
+    what it dropped, and saying how many more were dropped here."""
+    limit += NOTE_CHARS
+    if len(text) <= limit:
+        return text
+    return text[:limit] + f"\n[... {len(text) - limit} more characters of output dropped]\n"
 
 
 def _seed_matplotlib_cache(folder: Path) -> None:
