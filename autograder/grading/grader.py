@@ -21,7 +21,7 @@ from pathlib import Path, PurePosixPath
 from . import cells, sandbox
 from .results import CellOutput, NotebookJob, NotebookResult, SubmissionJob, SubmissionResult
 from .sandbox import Limits
-from .student_link import StudentCrashed, StudentSession, StudentTimeout
+from .student_link import WALL_CLOCK_FACTOR, StudentCrashed, StudentSession, StudentTimeout
 from .trusted_check import Checker, TestOutcome
 
 MAX_RESTARTS = 3
@@ -90,7 +90,13 @@ class _Run:
         return self.deadline - time.monotonic()
 
     def budget(self) -> float:
+        """The CPU seconds the next cell or test may use."""
         return max(0.01, min(self.limits.cell_timeout, self.remaining()))
+
+    def wall_budget(self) -> float:
+        """The wall-clock seconds the next cell or test may take: more than its CPU time, so that
+        a busy machine costs nothing, but never past the notebook's time limit."""
+        return max(0.01, min(WALL_CLOCK_FACTOR * self.limits.cell_timeout, self.remaining()))
 
     def ensure_session(self) -> StudentSession:
         while self.session is None:
@@ -137,8 +143,7 @@ class _Run:
         """Run cell ``index`` in the live session; None when it ran, else why it was skipped
         (the session is then closed)."""
         started = time.monotonic()
-        budget = self.budget()
-        self.session.set_time_limit(budget)
+        self.session.set_time_limit(self.budget(), self.wall_budget())
         try:
             ran = self.session.run_cell(cells.source_of(self.cells[index]), self.output_left)
         except StudentTimeout as timeout:
@@ -198,7 +203,7 @@ def grade_notebook(notebook: NotebookJob, workdir: Path, job: SubmissionJob, tim
             started = time.monotonic()
             try:
                 session = run.ensure_session()
-                session.set_time_limit(run.budget())
+                session.set_time_limit(run.budget(), run.wall_budget())
                 outcomes[what] = checker.run(cell, session)
             except StudentTimeout as timeout:
                 run.stop()

@@ -34,7 +34,12 @@ import psutil
 
 @dataclass(frozen=True)
 class Limits:
-    """What one submission may use. Times are wall-clock seconds."""
+    """What one submission may use.
+
+    ``cell_timeout`` is CPU seconds of the student's processes per cell or test (with a
+    wall-clock ceiling a few times longer, see ``student_link``); ``notebook_timeout`` is
+    wall-clock seconds.
+    """
 
     cell_timeout: float = 30.0
     notebook_timeout: float = 300.0

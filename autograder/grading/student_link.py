@@ -8,6 +8,10 @@ while none of the student's code runs in the grader.
 Failures of the student process surface as two exceptions derived from ``BaseException``, so that
 a check's ``except Exception`` cannot swallow them: :class:`StudentCrashed` (the process died: a
 segfault, ``os._exit``, the memory limit) and :class:`StudentTimeout`.
+
+Time limits count the student's own CPU time (the student process and everything it started), so
+a neighbour hogging the machine slows a student down without costing them their limit; a
+wall-clock ceiling, a few times longer, still stops code that sleeps or waits.
 """
 
 from __future__ import annotations
@@ -26,11 +30,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+import psutil
+
 from . import sandbox, wire
 from .sandbox import Limits
 
 SERVER_SCRIPT = Path(__file__).with_name("student_process.py")
 START_TIMEOUT = 60.0
+WALL_CLOCK_FACTOR = 3.0  # a request may take this many times its CPU allowance in wall-clock time
+POLL_SECONDS = 0.25  # how often the student's CPU time is read while a request runs
 ERROR_TAIL_CHARS = 300  # of a traceback, kept even when a notebook's output allowance is spent
 NOTE_CHARS = 100  # "[... N more characters of output dropped]" after a cut output
 
@@ -68,6 +76,8 @@ class StudentSession:
         self.process: subprocess.Popen | None = None
         self.socket: socket.socket | None = None
         self.deadline = float("inf")
+        self.cpu_allowance = float("inf")
+        self._cpu_meter: _CpuMeter | None = None
         self._callbacks: dict[int, Callable] = {}
         self._bystanders: frozenset[int] = frozenset()
 
@@ -101,6 +111,7 @@ class StudentSession:
         theirs.close()
         self.socket = ours
         self.deadline = time.monotonic() + START_TIMEOUT
+        self.cpu_allowance, self._cpu_meter = float("inf"), None
         ready = self._receive()
         if not (isinstance(ready, tuple) and ready and ready[0] == "ready"):
             raise StudentCrashed("the student process did not start")
@@ -123,9 +134,19 @@ class StudentSession:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def set_time_limit(self, seconds: float) -> None:
-        """Every request from now on must be answered within ``seconds`` in total."""
-        self.deadline = time.monotonic() + seconds
+    def set_time_limit(self, cpu_seconds: float, wall_seconds: float | None = None) -> None:
+        """From now on, the student's processes may use ``cpu_seconds`` of CPU time in total, and
+        every request must be answered within ``wall_seconds`` of wall-clock time in total
+        (``WALL_CLOCK_FACTOR * cpu_seconds`` by default); past either, StudentTimeout is raised.
+
+        CPU time is read every ``POLL_SECONDS`` while a request runs; processes the student started
+        are counted from the first reading that sees them.
+        """
+        if wall_seconds is None:
+            wall_seconds = WALL_CLOCK_FACTOR * cpu_seconds
+        self.deadline = time.monotonic() + wall_seconds
+        self.cpu_allowance = cpu_seconds
+        self._cpu_meter = _CpuMeter(self.process.pid, self._bystanders) if self.process is not None else None
 
     # -------------------------------------------------------------- requests
     def run_cell(self, source: str, output_limit: int | None = None) -> CellRun:
@@ -248,10 +269,11 @@ class StudentSession:
         chunks, remaining = [], size
         while remaining:
             try:
-                self.socket.settimeout(self._remaining())
+                self.socket.settimeout(min(POLL_SECONDS, self._remaining()))
                 chunk = self.socket.recv(min(remaining, 1 << 20))
             except socket.timeout:
-                raise StudentTimeout(self._timeout_reason()) from None
+                self._check_cpu_time()
+                continue
             except OSError:
                 chunk = b""
             if not chunk:
@@ -266,8 +288,14 @@ class StudentSession:
             raise StudentTimeout(self._timeout_reason())
         return remaining
 
+    def _check_cpu_time(self) -> None:
+        if self._cpu_meter is not None and self._cpu_meter.used() > self.cpu_allowance:
+            raise StudentTimeout(f"time limit exceeded: your code used more than {self.cpu_allowance:.3g} s of CPU time "
+                                 "(an infinite loop, or code far slower than needed)")
+
     def _timeout_reason(self) -> str:
-        return "time limit exceeded (an infinite loop, or code far slower than needed)"
+        return ("time limit exceeded: no answer in time (code that waits or sleeps, an infinite loop, "
+                "or code far slower than needed)")
 
     def death_reason(self) -> str:
         """Why the student process ended, in words a student understands."""
@@ -316,6 +344,45 @@ def _seed_matplotlib_cache(folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for font_list in fonts:
         shutil.copyfile(font_list, folder / font_list.name)
+
+
+class _CpuMeter:
+    """CPU time (user and system) used by a student's processes since this meter was made.
+
+    The processes are this process's descendants other than ``bystanders``: the student process
+    and whatever it started, including processes that left its session (the worker is their
+    subreaper). The student process is measured from the start, others from the first reading
+    that sees them; a process that ends keeps the time last read for it.
+    """
+
+    def __init__(self, student_pid: int, bystanders: frozenset[int]) -> None:
+        self.bystanders = bystanders
+        self.first: dict[tuple[int, float], float] = {}
+        self.last: dict[tuple[int, float], float] = {}
+        try:
+            self._read(psutil.Process(student_pid))
+        except psutil.Error:
+            pass
+
+    def used(self) -> float:
+        try:
+            processes = psutil.Process().children(recursive=True)
+        except psutil.Error:
+            processes = []
+        for process in processes:
+            if process.pid not in self.bystanders:
+                try:
+                    self._read(process)
+                except psutil.Error:
+                    continue  # it ended between the listing and the reading
+        return sum(self.last[key] - self.first[key] for key in self.last)
+
+    def _read(self, process: psutil.Process) -> None:
+        with process.oneshot():
+            key = (process.pid, process.create_time())
+            times = process.cpu_times()
+        self.last[key] = times.user + times.system
+        self.first.setdefault(key, self.last[key])
 
 
 class RemoteObject:

@@ -18,7 +18,7 @@ from autograder.grading import pool, wire
 from autograder.grading.grader import grade_submission
 from autograder.grading.results import NotebookJob, NotebookResult, SubmissionJob, SubmissionResult
 from autograder.grading.sandbox import Limits
-from autograder.grading.student_link import StudentSession
+from autograder.grading.student_link import StudentSession, StudentTimeout
 from autograder.grading.trusted_check import TestOutcome as Outcome
 from autograder.grading.workspace import Workspace
 
@@ -112,6 +112,33 @@ def test_a_cells_output_is_cut_in_the_student_process(tmp_path: Path) -> None:
         ran = session.run_cell("print('x' * 50_000)", output_limit=1000)
     assert ran.output.count("x") == 1000
     assert "[... 49001 more characters of output dropped]" in ran.output  # the student process's own count
+
+
+def test_time_limits_count_the_students_cpu_time_not_the_wait(tmp_path: Path) -> None:
+    with StudentSession(tmp_path, Limits(cell_timeout=20, memory_bytes=2**31)) as session:
+        session.set_time_limit(0.5, wall_seconds=60)
+        ran = session.run_cell("import time\ntime.sleep(1.5)")  # waiting costs no CPU time
+        assert ran.ok, ran.error
+        session.set_time_limit(0.5, wall_seconds=60)
+        with pytest.raises(StudentTimeout, match="CPU time"):
+            session.run_cell("while True:\n    pass")
+
+
+def test_processes_that_left_the_students_session_count_against_the_student(tmp_path: Path) -> None:
+    with StudentSession(tmp_path, Limits(cell_timeout=20, memory_bytes=2**31)) as session:
+        session.set_time_limit(20, wall_seconds=60)
+        ran = session.run_cell(
+            "import os\n"
+            "for _ in range(4):\n"
+            "    if os.fork() == 0:\n"
+            "        os.setsid()\n"
+            "        while True:\n"
+            "            pass\n"
+        )
+        assert ran.ok, ran.error
+        session.set_time_limit(1.0, wall_seconds=120)
+        with pytest.raises(StudentTimeout, match="CPU time"):  # the student process itself only sleeps
+            session.run_cell("import time\ntime.sleep(120)")
 
 
 def _toy_job(notebook: dict, limits: Limits, student: str = "student") -> SubmissionJob:
