@@ -157,8 +157,9 @@ class _Run:
             self.timings["execution"] += time.monotonic() - started
         self.done.append(index)
         if record is not None:
-            self.output_left = max(0, self.output_left - len(ran.output) - len(ran.error or ""))
-            record.append(CellOutput(index, ran.output, ran.error))
+            output = ran.output if self.output_left else ""  # the cell that spent the allowance said so
+            self.output_left = max(0, self.output_left - len(output) - len(ran.error or ""))
+            record.append(CellOutput(index, output, ran.error))
         return None
 
     def stop(self) -> None:

@@ -40,7 +40,7 @@ START_TIMEOUT = 60.0
 WALL_CLOCK_FACTOR = 3.0  # a request may take this many times its CPU allowance in wall-clock time
 POLL_SECONDS = 0.25  # how often the student's CPU time is read while a request runs
 ERROR_TAIL_CHARS = 300  # of a traceback, kept even when a notebook's output allowance is spent
-NOTE_CHARS = 100  # "[... N more characters of output dropped]" after a cut output
+NOTE_CHARS = 160  # "[... N more characters of output dropped; why]" after a cut output
 
 
 class StudentCrashed(BaseException):

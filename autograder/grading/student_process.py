@@ -42,8 +42,9 @@ ERROR_TAIL_CHARS = 300  # of a traceback, kept even when the notebook's output a
 class CappedText(io.TextIOBase):
     """A stdout/stderr that keeps the first ``limit`` characters and counts the rest."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, why: str = "") -> None:
         self.limit, self.parts, self.kept, self.dropped = max(0, limit), [], 0, 0
+        self.why = why  # said after the count of what was dropped
 
     def writable(self) -> bool:
         return True
@@ -58,7 +59,7 @@ class CappedText(io.TextIOBase):
         return len(text)
 
     def getvalue(self) -> str:
-        tail = f"\n[... {self.dropped} more characters of output dropped]\n" if self.dropped else ""
+        tail = f"\n[... {self.dropped} more characters of output dropped{self.why}]\n" if self.dropped else ""
         return "".join(self.parts) + tail
 
 
@@ -92,7 +93,7 @@ class StudentServer:
     def run(self, source: str, output_limit: int) -> tuple:
         """Run one cell; its output and error together keep at most ``output_limit`` characters
         (an error always keeps the last ``ERROR_TAIL_CHARS`` of its traceback)."""
-        captured = CappedText(output_limit)
+        captured = CappedText(output_limit, "; the notebook's output allowance is spent" if output_limit < self.output_limit else "")
         saved = sys.stdout, sys.stderr
         sys.stdout = sys.stderr = captured
         error = None
