@@ -5,7 +5,7 @@ A student process is started with :func:`preexec` (run in the child between fork
 
 - puts it in a new session, so one ``killpg`` reaches it and whatever it forked;
 - sets ``RLIMIT_AS`` (memory), ``RLIMIT_NPROC`` (processes), ``RLIMIT_FSIZE`` (file size),
-  ``RLIMIT_CPU`` (a backstop behind the wall-clock timeouts) and no core dumps;
+  ``RLIMIT_CPU`` (a backstop behind the per-cell time limits) and no core dumps;
 - as root, drops every capability, because the kernel ignores ``RLIMIT_NPROC`` for a process that
   holds ``CAP_SYS_RESOURCE`` or ``CAP_SYS_ADMIN``;
 - applies a Landlock ruleset (Linux 5.13+, no privileges needed): the process may read the Python

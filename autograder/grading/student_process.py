@@ -93,7 +93,8 @@ class StudentServer:
     def run(self, source: str, output_limit: int) -> tuple:
         """Run one cell; its output and error together keep at most ``output_limit`` characters
         (an error always keeps the last ``ERROR_TAIL_CHARS`` of its traceback)."""
-        captured = CappedText(output_limit, "; the notebook's output allowance is spent" if output_limit < self.output_limit else "")
+        notebook_bound = output_limit < self.output_limit  # what is left of the notebook's allowance binds
+        captured = CappedText(output_limit, "; the notebook's output allowance is spent" if notebook_bound else "")
         saved = sys.stdout, sys.stderr
         sys.stdout = sys.stderr = captured
         error = None
