@@ -54,8 +54,9 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     def with_limits(command: argparse.ArgumentParser) -> None:
-        command.add_argument("--cell-timeout", type=float, default=30.0, help="seconds per cell (default 30)")
-        command.add_argument("--notebook-timeout", type=float, default=300.0, help="seconds per notebook (default 300)")
+        command.add_argument("--cell-timeout", type=float, default=30.0,
+                             help="CPU seconds per cell or test, 3x that in wall-clock time at most (default 30)")
+        command.add_argument("--notebook-timeout", type=float, default=300.0, help="wall-clock seconds per notebook (default 300)")
         command.add_argument("--memory-mb", type=int, default=4096, help="memory limit per student process (default 4096)")
 
     commands.add_parser("release", help="build the student release into course/")

@@ -38,7 +38,10 @@ def test_the_wire_refuses_anything_but_plain_data() -> None:
     with pytest.raises(wire.WireError, match="refused"):
         wire.loads(pickle.dumps(_Evil()))
     array = np.arange(6.0).reshape(2, 3)
-    assert np.array_equal(wire.loads(pickle.dumps(("value", ("v", array)), protocol=4))[1][1], array)
+    with pytest.raises(wire.WireError, match="refused"):  # arrays cross as (dtype, shape, bytes), never as pickles
+        wire.loads(pickle.dumps(("value", ("v", array)), protocol=4))
+    message = wire.loads(pickle.dumps(("a", array.dtype.str, array.shape, array.tobytes()), protocol=4))
+    assert np.array_equal(wire.array_from_wire(*message[1:]), array)
     with pytest.raises(wire.WireError):
         wire.check_plain(np.array([object()], dtype=object))
 

@@ -1,4 +1,4 @@
-"""Grade a class: build the jobs, fan them out, write each result as it arrives, show progress."""
+"""Grade a class: build the jobs as workers free up, write each result as it arrives, show progress."""
 
 from __future__ import annotations
 
@@ -53,9 +53,10 @@ def _grade(workspace: Workspace, assignment: str | None, regrade: bool, workers:
     writer = GradebookWriter(workspace)
     for name in sorted({a for _, a in pending}):
         writer.register_assignment(name)
-    jobs = [workspace.job(student, name, limits, library) for student, name in pending]
+    # built one at a time as workers free up: the parent never holds the whole class's notebooks
+    jobs = (workspace.job(student, name, limits, library) for student, name in pending)
     results = grade_on_cluster(jobs, scheduler) if scheduler else grade_locally(jobs, workers)
-    with tqdm(total=len(jobs), desc="grading", unit="submission", disable=not progress) as bar:
+    with tqdm(total=len(pending), desc="grading", unit="submission", disable=not progress) as bar:
         for job, result in results:
             started = time.perf_counter()
             result = writer.write(job, result)  # a zero with the reason if it could not be recorded

@@ -14,6 +14,7 @@ This runs in a worker (a pool process or a Dask worker) and touches no shared st
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 import time
 from dataclasses import replace
@@ -22,7 +23,7 @@ from pathlib import Path, PurePosixPath
 from . import cells, sandbox
 from .results import CellOutput, NotebookJob, NotebookResult, SubmissionJob, SubmissionResult
 from .sandbox import Limits
-from .student_link import StudentCrashed, StudentSession, StudentTimeout, private_library
+from .student_link import WALL_CLOCK_FACTOR, StudentCrashed, StudentSession, StudentTimeout, private_library
 from .trusted_check import Checker, TestOutcome
 
 MAX_RESTARTS = 3
@@ -36,7 +37,7 @@ def grade_submission(job: SubmissionJob) -> SubmissionResult:
     try:
         workdir = private / "work"
         workdir.mkdir()
-        write_files(workdir, job.files)
+        write_files(workdir, job.files, job.file_paths)
         job = replace(job, library_path=private_library(job.library_path, private / "library"))
         notebooks = [grade_notebook(notebook, workdir, job, timings) for notebook in job.notebooks]
     finally:
@@ -44,15 +45,22 @@ def grade_submission(job: SubmissionJob) -> SubmissionResult:
     return SubmissionResult(job.student, job.assignment, notebooks, {k: round(v, 4) for k, v in timings.items()})
 
 
-def write_files(workdir: Path, files: dict[str, bytes]) -> None:
-    """Fill a new ``workdir`` with ``files`` and hand it to the student (before any student code runs)."""
-    for name, content in files.items():
+def write_files(workdir: Path, files: dict[str, bytes], paths: dict[str, str] | None = None) -> None:
+    """Fill a new ``workdir`` with ``files`` (name -> content) and ``paths`` (name -> file here), then
+    hand it to the student (before any student code runs).
+
+    Copies stream through the kernel, so a large hand-in never sits in this process's memory.
+    """
+    for name, content in [*files.items(), *(paths or {}).items()]:
         relative = PurePosixPath(name)
         if relative.is_absolute() or ".." in relative.parts:
             continue  # a zip entry that points outside the submission
         target = workdir / relative
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(content)
+        if isinstance(content, bytes):
+            target.write_bytes(content)
+        else:
+            shutil.copyfile(content, target)
     sandbox.hand_over(workdir)
 
 
@@ -66,7 +74,13 @@ def zero_notebook(notebook: NotebookJob, reason: str) -> NotebookResult:
 
 
 class _Run:
-    """One notebook's student process, restarted (replaying the good cells) when it dies."""
+    """One notebook's student process, restarted (replaying the good cells) when it dies.
+
+    Guarantees: :meth:`ensure_session` returns a live session or raises StudentCrashed; a cell
+    that fails when replayed is skipped with a note in :attr:`notes`; at most ``MAX_RESTARTS``
+    fresh processes are started; the student's cells keep at most
+    ``Limits.max_notebook_output_chars`` characters of output between them.
+    """
 
     def __init__(self, workdir: Path, job: SubmissionJob, graded_cells: list, timings: dict) -> None:
         self.workdir, self.job, self.cells, self.timings = workdir, job, graded_cells, timings
@@ -75,16 +89,30 @@ class _Run:
         self.session: StudentSession | None = None
         self.done: list[int] = []  # cells that ran (with or without an error) and are replayed
         self.restarts = -1
+        self.output_left = self.limits.max_notebook_output_chars
+        self.notes: list[CellOutput] = []  # cells that failed when replayed, and why
+        self.skipped: list[str] = []  # why each skipped cell of the student was skipped
+        self.timed_out = False
 
     def remaining(self) -> float:
         return self.deadline - time.monotonic()
 
     def budget(self) -> float:
+        """The CPU seconds the next cell or test may use."""
         return max(0.01, min(self.limits.cell_timeout, self.remaining()))
 
+    def wall_budget(self) -> float:
+        """The wall-clock seconds the next cell or test may take: more than its CPU time, so that
+        a busy machine costs nothing, but never past the notebook's time limit."""
+        return max(0.01, min(WALL_CLOCK_FACTOR * self.limits.cell_timeout, self.remaining()))
+
     def ensure_session(self) -> StudentSession:
-        if self.session is not None:
-            return self.session
+        while self.session is None:
+            self._restart()
+        return self.session
+
+    def _restart(self) -> None:
+        """Start a fresh process and replay the cells that worked; a cell that fails now is dropped."""
         self.restarts += 1
         if self.restarts > MAX_RESTARTS:
             raise StudentCrashed(f"the kernel failed {MAX_RESTARTS} times; the remaining tests could not run")
@@ -98,38 +126,49 @@ class _Run:
         self.timings["kernel_start"] += time.monotonic() - started
         self.session = session
         replay, self.done = self.done, []
-        for index in replay:
-            self.run_student_cell(index, record=None)
-        return session
+        for position, index in enumerate(replay):
+            problem = self._execute(index, None)
+            if problem is not None:  # the process is gone: the next restart replays the rest without it
+                self.notes.append(CellOutput(index, "", f"when replayed after a crash, {problem}"))
+                self.done += replay[position + 1:]
+                return
 
     def run_student_cell(self, index: int, record: list[CellOutput] | None) -> None:
         try:
-            session = self.ensure_session()
+            self.ensure_session()
         except StudentCrashed as crash:
+            self.skipped.append(str(crash))
             if record is not None:
                 record.append(CellOutput(index, "", f"{crash}; this cell is skipped"))
             return
+        problem = self._execute(index, record)
+        if problem is not None:
+            self.skipped.append(problem)
+            if record is not None:
+                record.append(CellOutput(index, "", problem))
+
+    def _execute(self, index: int, record: list[CellOutput] | None) -> str | None:
+        """Run cell ``index`` in the live session; None when it ran, else why it was skipped
+        (the session is then closed)."""
         started = time.monotonic()
-        budget = self.budget()
-        session.set_time_limit(budget)
+        self.session.set_time_limit(self.budget(), self.wall_budget())
         try:
-            ran = session.run_cell(cells.source_of(self.cells[index]))
-        except StudentTimeout:
+            ran = self.session.run_cell(cells.source_of(self.cells[index]), self.output_left)
+        except StudentTimeout as timeout:
             self.stop()
-            message = f"this cell was stopped after {budget:.0f} s (time limit); it is skipped"
-            if record is not None:
-                record.append(CellOutput(index, "", message))
-            return
+            self.timed_out = True
+            return f"this cell was stopped: {timeout}; it is skipped"
         except StudentCrashed as crash:
             self.stop()
-            if record is not None:
-                record.append(CellOutput(index, "", f"{crash}; this cell is skipped"))
-            return
+            return f"{crash}; this cell is skipped"
         finally:
             self.timings["execution"] += time.monotonic() - started
         self.done.append(index)
         if record is not None:
-            record.append(CellOutput(index, ran.output, ran.error))
+            output = ran.output if self.output_left else ""  # the cell that spent the allowance said so
+            self.output_left = max(0, self.output_left - len(output) - len(ran.error or ""))
+            record.append(CellOutput(index, output, ran.error))
+        return None
 
     def stop(self) -> None:
         if self.session is not None:
@@ -163,16 +202,18 @@ def grade_notebook(notebook: NotebookJob, workdir: Path, job: SubmissionJob, tim
                 continue
             cell = source_tests[what]
             if run.remaining() <= 0:
+                run.timed_out = True
                 reason = f"the notebook's time limit ({job.limits.notebook_timeout:.0f} s) ran out before this test"
                 outcomes[what] = TestOutcome(what, 0.0, cells.points(cell), failure=reason, reason=reason)
                 continue
             started = time.monotonic()
             try:
                 session = run.ensure_session()
-                session.set_time_limit(run.budget())
+                session.set_time_limit(run.budget(), run.wall_budget())
                 outcomes[what] = checker.run(cell, session)
             except StudentTimeout as timeout:
                 run.stop()
+                run.timed_out = True
                 reason = f"{timeout} while the tests called your code"
                 outcomes[what] = TestOutcome(what, 0.0, cells.points(cell), failure=reason, reason=reason)
             except StudentCrashed as crash:
@@ -181,7 +222,16 @@ def grade_notebook(notebook: NotebookJob, workdir: Path, job: SubmissionJob, tim
                 outcomes[what] = TestOutcome(what, 0.0, cells.points(cell), failure=reason, reason=reason)
             finally:
                 timings["checks"] += time.monotonic() - started
+            _explain_with_skipped_cells(outcomes[what], run.skipped)
     finally:
         run.stop()
     tests = [outcomes[gid] for gid in source_tests]
-    return NotebookResult(notebook.name, tests, outputs)
+    return NotebookResult(notebook.name, tests, outputs + run.notes, timed_out=run.timed_out)
+
+
+def _explain_with_skipped_cells(outcome: TestOutcome, skipped: list[str]) -> None:
+    """A test that scored zero after cells of the student were skipped says so: the failure may
+    come from what those cells would have defined, not from the answer itself."""
+    if outcome.points == 0 and outcome.max_points > 0 and outcome.reason is None and skipped:
+        more = f" (and {len(skipped) - 1} more)" if len(skipped) > 1 else ""
+        outcome.reason = f"an earlier cell of yours did not run: {skipped[0]}{more}"

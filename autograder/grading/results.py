@@ -8,7 +8,7 @@ notebooks (``grading.json``), where feedback, export and status read it back.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,10 @@ class NotebookJob:
 
 @dataclass
 class SubmissionJob:
+    """One submission to grade. Its other files travel as content (``files``) or, to a worker on
+    this machine, as paths the worker copies from (``file_paths``), so that a job stays small
+    however much a student handed in; where both name a file, ``file_paths`` wins."""
+
     student: str
     assignment: str
     notebooks: list[NotebookJob]
@@ -35,6 +39,13 @@ class SubmissionJob:
     assignment_dir: str  # the instructor's assignment folder: helper modules for the checker
     library_path: str | None = None  # the student edition of the library (os.pathsep-separated)
     limits: Limits = field(default_factory=Limits)
+    file_paths: dict[str, str] = field(default_factory=dict)  # name in the submission -> absolute path
+
+    def with_file_contents(self) -> "SubmissionJob":
+        """This job with every file as content, for a worker that does not share this filesystem."""
+        files = dict(self.files)
+        files.update((name, Path(path).read_bytes()) for name, path in self.file_paths.items())
+        return replace(self, files=files, file_paths={})
 
 
 @dataclass
@@ -52,6 +63,7 @@ class NotebookResult:
     tests: list[TestOutcome]
     cell_outputs: list[CellOutput] = field(default_factory=list)
     problem: str | None = None
+    timed_out: bool = False  # a cell or a test of this notebook hit a time limit
 
     @property
     def points(self) -> float:
@@ -68,6 +80,11 @@ class SubmissionResult:
     assignment: str
     notebooks: list[NotebookResult]
     timings: dict[str, float] = field(default_factory=dict)  # kernel start, execution, checks (s)
+    retried_alone: bool = False  # timed out beside other submissions, so graded again on its own
+
+    @property
+    def timed_out(self) -> bool:
+        return any(n.timed_out for n in self.notebooks)
 
     @property
     def points(self) -> float:
@@ -89,10 +106,12 @@ class SubmissionResult:
                 tests=[TestOutcome(**t) for t in n["tests"]],
                 cell_outputs=[CellOutput(**c) for c in n["cell_outputs"]],
                 problem=n.get("problem"),
+                timed_out=n.get("timed_out", False),
             )
             for n in data["notebooks"]
         ]
-        return cls(data["student"], data["assignment"], notebooks, data.get("timings", {}))
+        return cls(data["student"], data["assignment"], notebooks, data.get("timings", {}),
+                   data.get("retried_alone", False))
 
     def save(self, path: Path) -> None:
         """Write atomically: a crash mid-write must not leave a result that looks finished."""

@@ -5,7 +5,7 @@ A student process is started with :func:`preexec` (run in the child between fork
 
 - puts it in a new session, so one ``killpg`` reaches it and whatever it forked;
 - sets ``RLIMIT_AS`` (memory), ``RLIMIT_NPROC`` (processes), ``RLIMIT_FSIZE`` (file size),
-  ``RLIMIT_CPU`` (a backstop behind the wall-clock timeouts) and no core dumps;
+  ``RLIMIT_CPU`` (a backstop behind the per-cell time limits) and no core dumps;
 - when the grader runs as root, switches to an unprivileged uid and gid of its own
   (:func:`student_identity`: a fixed base plus the grading process's pid, so no user of the
   machine has it and ``RLIMIT_NPROC`` counts this student's processes only). Root's files,
@@ -79,18 +79,24 @@ import psutil
 
 @dataclass(frozen=True)
 class Limits:
-    """What one submission may use. Times are wall-clock seconds."""
+    """What one submission may use.
+
+    ``cell_timeout`` is CPU seconds of the student's processes per cell or test (with a
+    wall-clock ceiling a few times longer, see ``student_link``); ``notebook_timeout`` is
+    wall-clock seconds.
+    """
 
     cell_timeout: float = 30.0
     notebook_timeout: float = 300.0
     memory_bytes: int = 4 * 2**30
     max_processes: int = 64
     max_file_bytes: int = 64 * 2**20
-    max_output_chars: int = 20_000
+    max_output_chars: int = 20_000  # per cell
+    max_notebook_output_chars: int = 200_000  # all the cells of one notebook together
 
     def __post_init__(self) -> None:
         for name in ("cell_timeout", "notebook_timeout", "memory_bytes", "max_processes",
-                     "max_file_bytes", "max_output_chars"):
+                     "max_file_bytes", "max_output_chars", "max_notebook_output_chars"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"Limits.{name} must be positive, got {getattr(self, name)}")
 

@@ -8,6 +8,10 @@ while none of the student's code runs in the grader.
 Failures of the student process surface as two exceptions derived from ``BaseException``, so that
 a check's ``except Exception`` cannot swallow them: :class:`StudentCrashed` (the process died: a
 segfault, ``os._exit``, the memory limit) and :class:`StudentTimeout`.
+
+Time limits count the student's own CPU time (the student process and everything it started), so
+a neighbour hogging the machine slows a student down without costing them their limit; a
+wall-clock ceiling, a few times longer, still stops code that sleeps or waits.
 """
 
 from __future__ import annotations
@@ -27,11 +31,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+import psutil
+
 from . import sandbox, wire
 from .sandbox import Limits
 
 SERVER_SCRIPT = Path(__file__).with_name("student_process.py")
 START_TIMEOUT = 60.0
+WALL_CLOCK_FACTOR = 3.0  # a request may take this many times its CPU allowance in wall-clock time
+POLL_SECONDS = 0.25  # how often the student's CPU time is read while a request runs
+ERROR_TAIL_CHARS = 300  # of a traceback, kept even when a notebook's output allowance is spent
+NOTE_CHARS = 160  # "[... N more characters of output dropped; why]" after a cut output
 
 
 class StudentCrashed(BaseException):
@@ -68,6 +78,8 @@ class StudentSession:
         self.home: Path | None = None  # the process's private HOME, new at each start
         self.socket: socket.socket | None = None
         self.deadline = float("inf")
+        self.cpu_allowance = float("inf")
+        self._cpu_meter: _CpuMeter | None = None
         self._callbacks: dict[int, Callable] = {}
         self._bystanders: frozenset[int] = frozenset()
 
@@ -111,6 +123,7 @@ class StudentSession:
             theirs.close()
         self.socket = ours
         self.deadline = time.monotonic() + START_TIMEOUT
+        self.cpu_allowance, self._cpu_meter = float("inf"), None
         ready = self._receive()
         if not (isinstance(ready, tuple) and ready and ready[0] == "ready"):
             raise StudentCrashed("the student process did not start")
@@ -135,17 +148,33 @@ class StudentSession:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def set_time_limit(self, seconds: float) -> None:
-        """Every request from now on must be answered within ``seconds`` in total."""
-        self.deadline = time.monotonic() + seconds
+    def set_time_limit(self, cpu_seconds: float, wall_seconds: float | None = None) -> None:
+        """From now on, the student's processes may use ``cpu_seconds`` of CPU time in total, and
+        every request must be answered within ``wall_seconds`` of wall-clock time in total
+        (``WALL_CLOCK_FACTOR * cpu_seconds`` by default); past either, StudentTimeout is raised.
+
+        CPU time is read every ``POLL_SECONDS`` while a request runs; processes the student started
+        are counted from the first reading that sees them.
+        """
+        if wall_seconds is None:
+            wall_seconds = WALL_CLOCK_FACTOR * cpu_seconds
+        self.deadline = time.monotonic() + wall_seconds
+        self.cpu_allowance = cpu_seconds
+        self._cpu_meter = _CpuMeter(self.process.pid, self._bystanders) if self.process is not None else None
 
     # -------------------------------------------------------------- requests
-    def run_cell(self, source: str) -> CellRun:
-        reply = self._request(("run", source))
+    def run_cell(self, source: str, output_limit: int | None = None) -> CellRun:
+        """Run one cell; its output and error together are cut to ``output_limit`` characters
+        (``Limits.max_output_chars`` by default), in the student process and again here."""
+        limit = self.limits.max_output_chars if output_limit is None else min(output_limit, self.limits.max_output_chars)
+        reply = self._request(("run", source, limit))
         if not (isinstance(reply, tuple) and len(reply) == 4 and reply[0] == "ran"):
             raise StudentCrashed("the student process sent a malformed reply")
         _, ok, output, error = reply
-        return CellRun(bool(ok), str(output), None if error is None else str(error))
+        output = _cut_output(str(output), limit)
+        if error is not None:
+            error = str(error)[-max(limit - len(output), ERROR_TAIL_CHARS):]
+        return CellRun(bool(ok), output, error)
 
     def lookup(self, name: str) -> Any:
         """The student's value for ``name``: plain data, or a proxy for anything else."""
@@ -217,6 +246,10 @@ class StudentSession:
         tag = tagged[0]
         if tag == "v" and len(tagged) == 2:
             return wire.check_plain(tagged[1])
+        if tag == "a" and len(tagged) == 4:
+            return wire.array_from_wire(tagged[1], tagged[2], tagged[3])
+        if tag == "n" and len(tagged) == 3:
+            return wire.array_from_wire(tagged[1], (), tagged[2])[()]
         if tag in ("t", "l") and len(tagged) == 2 and isinstance(tagged[1], list):
             items = [self._decode(v, depth + 1) for v in tagged[1]]
             return tuple(items) if tag == "t" else items
@@ -250,10 +283,11 @@ class StudentSession:
         chunks, remaining = [], size
         while remaining:
             try:
-                self.socket.settimeout(self._remaining())
+                self.socket.settimeout(min(POLL_SECONDS, self._remaining()))
                 chunk = self.socket.recv(min(remaining, 1 << 20))
             except socket.timeout:
-                raise StudentTimeout(self._timeout_reason()) from None
+                self._check_cpu_time()
+                continue
             except OSError:
                 chunk = b""
             if not chunk:
@@ -268,8 +302,14 @@ class StudentSession:
             raise StudentTimeout(self._timeout_reason())
         return remaining
 
+    def _check_cpu_time(self) -> None:
+        if self._cpu_meter is not None and self._cpu_meter.used() > self.cpu_allowance:
+            raise StudentTimeout(f"time limit exceeded: your code used more than {self.cpu_allowance:.3g} s of CPU time "
+                                 "(an infinite loop, or code far slower than needed)")
+
     def _timeout_reason(self) -> str:
-        return "time limit exceeded (an infinite loop, or code far slower than needed)"
+        return ("time limit exceeded: no answer in time (code that waits or sleeps, an infinite loop, "
+                "or code far slower than needed)")
 
     def death_reason(self) -> str:
         """Why the student process ended, in words a student understands."""
@@ -314,6 +354,15 @@ def private_library(library_path: str | None, destination: Path) -> str | None:
     return os.pathsep.join(copied(entry) for entry in entries)
 
 
+def _cut_output(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, leaving room for the student process's own note of
+    what it dropped, and saying how many more were dropped here."""
+    limit += NOTE_CHARS
+    if len(text) <= limit:
+        return text
+    return text[:limit] + f"\n[... {len(text) - limit} more characters of output dropped]\n"
+
+
 def _seed_matplotlib_cache(folder: Path) -> None:
     """Give the student process the grader's matplotlib font list, which takes seconds to rebuild.
 
@@ -333,6 +382,45 @@ def _seed_matplotlib_cache(folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for font_list in fonts:
         shutil.copyfile(font_list, folder / font_list.name)
+
+
+class _CpuMeter:
+    """CPU time (user and system) used by a student's processes since this meter was made.
+
+    The processes are this process's descendants other than ``bystanders``: the student process
+    and whatever it started, including processes that left its session (the worker is their
+    subreaper). The student process is measured from the start, others from the first reading
+    that sees them; a process that ends keeps the time last read for it.
+    """
+
+    def __init__(self, student_pid: int, bystanders: frozenset[int]) -> None:
+        self.bystanders = bystanders
+        self.first: dict[tuple[int, float], float] = {}
+        self.last: dict[tuple[int, float], float] = {}
+        try:
+            self._read(psutil.Process(student_pid))
+        except psutil.Error:
+            pass
+
+    def used(self) -> float:
+        try:
+            processes = psutil.Process().children(recursive=True)
+        except psutil.Error:
+            processes = []
+        for process in processes:
+            if process.pid not in self.bystanders:
+                try:
+                    self._read(process)
+                except psutil.Error:
+                    continue  # it ended between the listing and the reading
+        return sum(self.last[key] - self.first[key] for key in self.last)
+
+    def _read(self, process: psutil.Process) -> None:
+        with process.oneshot():
+            key = (process.pid, process.create_time())
+            times = process.cpu_times()
+        self.last[key] = times.user + times.system
+        self.first.setdefault(key, self.last[key])
 
 
 class RemoteObject:

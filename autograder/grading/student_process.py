@@ -5,7 +5,7 @@ nothing of the grader is importable, so it depends on the standard library, NumP
 only. It talks to the grader over the socket ``FD`` with pickled tuples, each framed by its length (8 bytes, big-endian):
 
     grader -> student                       student -> grader
-    ("run", source)                         ("ran", ok, output, error)
+    ("run", source, output_limit)           ("ran", ok, output, error)
     ("lookup", name)                        ("value", encoded)  or  ("error", type, message)
     ("call", handle, args, kwargs)          ("value", encoded)  or  ("error", type, message)
     ("getattr", handle, name)               ... same
@@ -16,7 +16,8 @@ only. It talks to the grader over the socket ``FD`` with pickled tuples, each fr
     ("returned", ok, encoded)               answered by the grader before the call goes on
 
 Values cross as a tagged tree that the grader decodes without trusting it (see ``wire``): plain
-numbers, strings, NumPy arrays of numbers, and tuples, lists and dicts of those. Anything else (a
+numbers, strings, NumPy arrays of numbers as ``("a", dtype, shape, bytes)`` and NumPy scalars as
+``("n", dtype, bytes)``, and tuples, lists and dicts of those. Anything else (a
 layer's cache holding objects, a ``Value`` node, a function) stays here and crosses as a handle.
 """
 
@@ -35,11 +36,15 @@ import traceback
 PLAIN_TYPES = (type(None), bool, int, float, complex, str, bytes)
 
 
+ERROR_TAIL_CHARS = 300  # of a traceback, kept even when the notebook's output allowance is spent
+
+
 class CappedText(io.TextIOBase):
     """A stdout/stderr that keeps the first ``limit`` characters and counts the rest."""
 
-    def __init__(self, limit: int) -> None:
-        self.limit, self.parts, self.kept, self.dropped = limit, [], 0, 0
+    def __init__(self, limit: int, why: str = "") -> None:
+        self.limit, self.parts, self.kept, self.dropped = max(0, limit), [], 0, 0
+        self.why = why  # said after the count of what was dropped
 
     def writable(self) -> bool:
         return True
@@ -54,7 +59,7 @@ class CappedText(io.TextIOBase):
         return len(text)
 
     def getvalue(self) -> str:
-        tail = f"\n[... {self.dropped} more characters of output dropped]\n" if self.dropped else ""
+        tail = f"\n[... {self.dropped} more characters of output dropped{self.why}]\n" if self.dropped else ""
         return "".join(self.parts) + tail
 
 
@@ -85,8 +90,11 @@ class StudentServer:
     def namespace(self) -> dict:
         return self.user_ns
 
-    def run(self, source: str) -> tuple:
-        captured = CappedText(self.output_limit)
+    def run(self, source: str, output_limit: int) -> tuple:
+        """Run one cell; its output and error together keep at most ``output_limit`` characters
+        (an error always keeps the last ``ERROR_TAIL_CHARS`` of its traceback)."""
+        notebook_bound = output_limit < self.output_limit  # what is left of the notebook's allowance binds
+        captured = CappedText(output_limit, "; the notebook's output allowance is spent" if notebook_bound else "")
         saved = sys.stdout, sys.stderr
         sys.stdout = sys.stderr = captured
         error = None
@@ -107,6 +115,8 @@ class StudentServer:
             error = _describe(failure)
         finally:
             sys.stdout, sys.stderr = saved
+        if error is not None:
+            error = error[-max(output_limit - captured.kept, ERROR_TAIL_CHARS):]
         return ("ran", error is None, captured.getvalue(), error)
 
     # -------------------------------------------------------------- values across the wire
@@ -115,10 +125,12 @@ class StudentServer:
 
         if type(value) in PLAIN_TYPES:
             return ("v", value)
-        if type(value) is np.ndarray and value.dtype.kind in "biufc":
-            return ("v", np.array(value, copy=True))
+        if type(value) is np.ndarray and value.dtype.kind in "biufc" and value.dtype.fields is None:
+            return ("a", value.dtype.str, value.shape, value.tobytes())  # the grader rebuilds it (see wire)
         if isinstance(value, np.generic) and value.dtype.kind in "biufc":
-            return ("v", value.item() if value.dtype.kind in "biu" else np.asarray(value)[()])
+            if value.dtype.kind in "biu":
+                return ("v", value.item())
+            return ("n", value.dtype.str, value.tobytes())
         if depth < 8 and type(value) in (tuple, list):
             return ("t" if type(value) is tuple else "l", [self.encode(v, depth + 1) for v in value])
         if depth < 8 and type(value) is dict and all(type(k) is str for k in value):
@@ -165,7 +177,7 @@ class StudentServer:
                 self.handles.pop(handle, None)
             return
         if kind == "run":
-            self.send(self.run(message[1]))
+            self.send(self.run(message[1], min(self.output_limit, int(message[2]))))
             return
         try:
             if kind == "lookup":

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from nbgrader.api import Gradebook
 
 MAX_HANDED_IN_FILE_BYTES = 20 * 2**20
+MAX_NOTEBOOK_BYTES = 32 * 2**20  # parsed, a notebook takes several times its size in memory
 IGNORED_FILES = {"timestamp.txt", ".DS_Store"}
 
 
@@ -179,7 +180,10 @@ class Workspace:
             source = json.loads(source_path.read_text())
             submitted, problem = None, problems.get(name) or problems.get(None)
             path = folder / name
-            if path.is_file():
+            if path.is_file() and path.stat().st_size > MAX_NOTEBOOK_BYTES:
+                submitted, problem = None, (f"{name} is {path.stat().st_size / 2**20:.0f} MiB, more than the "
+                                            f"{MAX_NOTEBOOK_BYTES // 2**20} MiB a notebook may be (clear its outputs)")
+            elif path.is_file():
                 try:
                     submitted = json.loads(path.read_text(encoding="utf-8"))
                     if not isinstance(submitted, dict) or not isinstance(submitted.get("cells"), list):
@@ -190,10 +194,11 @@ class Workspace:
             elif problem is None:
                 problem = f"{name} is missing from the submission"
             notebooks.append(NotebookJob(name, source, submitted, problem))
-        files = handed_in_files(folder)
-        files.update(handed_in_files(self.source_root / assignment))  # the assignment's own files win
-        return SubmissionJob(student, assignment, notebooks, files, str(self.source_root / assignment),
-                             library_path, limits)
+        paths = handed_in_paths(folder)
+        paths.update(handed_in_paths(self.source_root / assignment))  # the assignment's own files win
+        # the files travel as paths: the worker copies them, so no job holds a hand-in in memory
+        return SubmissionJob(student, assignment, notebooks, {}, str(self.source_root / assignment),
+                             library_path, limits, file_paths=paths)
 
 
 def assignments_in(source_root: Path) -> list[str]:
@@ -209,12 +214,19 @@ def require_assignment(source_root: Path, assignment: str) -> str:
     return assignment
 
 
-def handed_in_files(folder: Path) -> dict[str, bytes]:
-    files: dict[str, bytes] = {}
+def handed_in_paths(folder: Path) -> dict[str, str]:
+    """The files of ``folder`` a submission keeps (no notebooks, links or oversized files):
+    name relative to ``folder`` -> absolute path."""
+    paths: dict[str, str] = {}
     if not folder.is_dir():
-        return files
+        return paths
     for path in sorted(folder.rglob("*")):
         if (path.is_file() and not path.is_symlink() and path.suffix != ".ipynb" and path.name not in IGNORED_FILES
                 and ".ipynb_checkpoints" not in path.parts and path.stat().st_size <= MAX_HANDED_IN_FILE_BYTES):
-            files[path.relative_to(folder).as_posix()] = path.read_bytes()
-    return files
+            paths[path.relative_to(folder).as_posix()] = str(path)
+    return paths
+
+
+def handed_in_files(folder: Path) -> dict[str, bytes]:
+    """Like :func:`handed_in_paths`, with each file's content."""
+    return {name: Path(path).read_bytes() for name, path in handed_in_paths(folder).items()}
