@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 MAX_HANDED_IN_FILE_BYTES = 20 * 2**20
 MAX_NOTEBOOK_BYTES = 32 * 2**20  # parsed, a notebook takes several times its size in memory
 IGNORED_FILES = {"timestamp.txt", ".DS_Store"}
+IGNORED_FOLDERS = {".ipynb_checkpoints", "__pycache__"}  # editor and interpreter leftovers
 
 
 class WorkspaceBusy(RuntimeError):
@@ -222,7 +223,7 @@ def handed_in_paths(folder: Path) -> dict[str, str]:
         return paths
     for path in sorted(folder.rglob("*")):
         if (path.is_file() and not path.is_symlink() and path.suffix != ".ipynb" and path.name not in IGNORED_FILES
-                and ".ipynb_checkpoints" not in path.parts and path.stat().st_size <= MAX_HANDED_IN_FILE_BYTES):
+                and not IGNORED_FOLDERS.intersection(path.parts) and path.stat().st_size <= MAX_HANDED_IN_FILE_BYTES):
             paths[path.relative_to(folder).as_posix()] = str(path)
     return paths
 
