@@ -15,7 +15,6 @@ reported by ``status``; grading gives those notebooks zero with that reason.
 from __future__ import annotations
 
 import json
-import shutil
 import unicodedata
 import zipfile
 from dataclasses import dataclass, field
@@ -67,9 +66,14 @@ def collect(workspace: Workspace, assignment: str, where: Path) -> CollectReport
     names give the same student id, or ids that differ only in case (``bob`` and ``bob.zip``,
     ``Bob`` and ``bob``, or ``Bob`` now and ``bob`` imported before), are a clash: none of the
     new ones is imported, and each of their ids is recorded with a reason naming them all, so
-    that no one silently replaces anyone.
+    that no one silently replaces anyone. Holds the workspace's grading lock: a hand-in never
+    changes under a running ``grade``.
     """
-    where = Path(where)
+    with workspace.grading_lock():
+        return _collect(workspace, assignment, Path(where))
+
+
+def _collect(workspace: Workspace, assignment: str, where: Path) -> CollectReport:
     if not where.is_dir():
         raise FileNotFoundError(f"submissions folder {where} does not exist")
     expected = list(workspace.source_notebooks(assignment))
@@ -123,10 +127,18 @@ def _submissions_in(where: Path, assignment: str, report: CollectReport) -> list
 
 def _import(workspace: Workspace, student: str, assignment: str, path: Path, timestamp: datetime | None,
             expected: list[str]) -> dict[str, str]:
-    """Place one submission in the workspace; return why each unusable expected notebook is."""
-    target = _start_submission(workspace, student, assignment)
+    """Place one submission in the workspace; return why each unusable expected notebook is.
+
+    A hand-in identical to the one already there is left as it was (with the time it first came);
+    a different one replaces it, and the earlier one moves to ``versions/``.
+    """
     files = _read_zip(path) if path.suffix.lower() == ".zip" and path.is_file() else _read_folder(path)
     placed, unusable = _arrange(files, expected)
+    current = workspace.submission_dir(student, assignment)
+    if (current / TIMESTAMP_FILE).is_file() and _same_files(current, placed):
+        workspace.clear_problems(student, assignment)
+        return unusable
+    target = _start_submission(workspace, student, assignment)
     for relative, content in placed.items():
         (target / relative).parent.mkdir(parents=True, exist_ok=True)
         (target / relative).write_bytes(content)
@@ -141,11 +153,17 @@ def _reject(workspace: Workspace, student: str, assignment: str, report: Collect
     report.problems.append(f"{student}: {reason}")
 
 
+def _same_files(folder: Path, files: dict[str, bytes]) -> bool:
+    """True when ``folder`` holds exactly ``files`` (its timestamp aside)."""
+    present = {p.relative_to(folder).as_posix(): p for p in folder.rglob("*") if p.is_file() and p.name != TIMESTAMP_FILE}
+    return present.keys() == files.keys() and all(present[name].read_bytes() == files[name] for name in files)
+
+
 def _start_submission(workspace: Workspace, student: str, assignment: str) -> Path:
-    """An empty ``submitted/<student>/<assignment>/``, with the problems of an earlier collect cleared."""
+    """An empty ``submitted/<student>/<assignment>/``, with the problems of an earlier collect cleared;
+    an earlier hand-in there is kept in ``versions/``, never deleted."""
     target = workspace.submission_dir(student, assignment)
-    if target.exists():
-        shutil.rmtree(target)
+    workspace.archive_submission(student, assignment)
     target.mkdir(parents=True)
     workspace.clear_problems(student, assignment)
     return target

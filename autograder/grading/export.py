@@ -89,7 +89,10 @@ def _table(workspace: Workspace, assignments: list[str]) -> tuple[list[str], lis
                     for grade in notebook.grades:
                         column = f"{notebook.name}/{grade.name}"
                         row[column] = public.get(column, grade.score) if grade.max_score == 0 else grade.score
-                row["reason"] = "; ".join(lost_points(result)) if result else ""
+                lost = lost_points(result) if result else []
+                if workspace.is_stale(student, name):  # never publish the earlier hand-in's grade unflagged
+                    lost.insert(0, "handed in again after grading: these points are for the earlier hand-in")
+                row["reason"] = "; ".join(lost)
                 rows.append(row)
     return columns + ["reason"], rows
 

@@ -82,6 +82,7 @@ class GradebookWriter:
         with warnings.catch_warnings():
             # nbgrader's own submission code trips SQLAlchemy's autoflush warning (harmless)
             warnings.simplefilter("ignore", SAWarning)
+            result.submission_digest = job.submission_digest  # what `pending` compares a resubmission with
             try:
                 result = _writable(result)
                 self._write(job, result)
@@ -122,7 +123,8 @@ class GradebookWriter:
 
     def _write_failure(self, job: SubmissionJob, reason: str) -> SubmissionResult:
         """Zero for every test of the submission, with ``reason``, wherever a grade is shown."""
-        failed = SubmissionResult(job.student, job.assignment, [zero_notebook(n, reason) for n in job.notebooks])
+        failed = SubmissionResult(job.student, job.assignment, [zero_notebook(n, reason) for n in job.notebooks],
+                                  submission_digest=job.submission_digest)
         shutil.rmtree(self.workspace.autograded / job.student / job.assignment, ignore_errors=True)
         try:
             with Gradebook(self.workspace.db_url, self.workspace.course_id) as gradebook:

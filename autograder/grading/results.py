@@ -40,6 +40,7 @@ class SubmissionJob:
     library_path: str | None = None  # the student edition of the library (os.pathsep-separated)
     limits: Limits = field(default_factory=Limits)
     file_paths: dict[str, str] = field(default_factory=dict)  # name in the submission -> absolute path
+    submission_digest: str = ""  # of the hand-in graded (Workspace.submission_digest)
 
     def with_file_contents(self) -> "SubmissionJob":
         """This job with every file as content, for a worker that does not share this filesystem."""
@@ -81,6 +82,7 @@ class SubmissionResult:
     notebooks: list[NotebookResult]
     timings: dict[str, float] = field(default_factory=dict)  # kernel start, execution, checks (s)
     retried_alone: bool = False  # timed out beside other submissions, so graded again on its own
+    submission_digest: str = ""  # of the hand-in graded: a different one now means it was resubmitted
 
     @property
     def timed_out(self) -> bool:
@@ -111,7 +113,7 @@ class SubmissionResult:
             for n in data["notebooks"]
         ]
         return cls(data["student"], data["assignment"], notebooks, data.get("timings", {}),
-                   data.get("retried_alone", False))
+                   data.get("retried_alone", False), data.get("submission_digest", ""))
 
     def save(self, path: Path) -> None:
         """Write atomically: a crash mid-write must not leave a result that looks finished."""

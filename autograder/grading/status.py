@@ -14,7 +14,7 @@ from .workspace import Workspace
 class Row:
     student: str
     assignment: str
-    state: str  # "graded", "pending" or "failed" (a zero that is not the student's logic)
+    state: str  # "graded", "pending", "stale" (handed in again since) or "failed" (a zero not of their logic)
     points: str
     reason: str  # why the submission failed or is stuck (a crash, a missing notebook, ...)
     lost: list[str] = field(default_factory=list)  # one line per test that lost points
@@ -30,6 +30,11 @@ def status_rows(workspace: Workspace, assignment: str | None = None) -> list[Row
             rows.append(Row(student, name, "pending", "", reason))
             continue
         reasons = summarize_reasons(result)
+        if workspace.is_stale(student, name):
+            rows.append(Row(student, name, "stale", f"{result.points:g}/{result.max_points:g}",
+                            "handed in again after grading: these points are for the earlier hand-in; "
+                            "`grade` regrades it"))
+            continue
         state = "failed" if reasons else "graded"
         rows.append(Row(student, name, state, f"{result.points:g}/{result.max_points:g}",
                         "; ".join(f"{nb}: {why}" for nb, why in reasons.items()), lost_points(result)))
@@ -47,12 +52,13 @@ def format_table(rows: list[Row]) -> str:
         note = row.reason.splitlines()[0] if row.reason and not row.lost else ""
         lines.append(("  ".join(c.ljust(w) for c, w in zip(cells, widths)) + "  " + note).rstrip())
         lines += [f"    - {line}" for line in row.lost]
-    counts = {state: sum(r.state == state for r in rows) for state in ("graded", "failed", "pending")}
+    counts = {state: sum(r.state == state for r in rows) for state in ("graded", "failed", "pending", "stale")}
     stuck = sum(r.state == "pending" and bool(r.reason) for r in rows)
     done, total = counts["graded"] + counts["failed"], len(rows)
     filled = round(30 * done / total) if total else 30
     lines.append(f"\n[{'#' * filled}{'.' * (30 - filled)}] {done}/{total} graded "
-                 f"({counts['failed'] + stuck} with problems, {counts['pending']} pending; "
+                 f"({counts['failed'] + stuck} with problems, {counts['pending']} pending, "
+                 f"{counts['stale']} handed in again since; "
                  "a running `grade` fills this in)")
     lines += [f"warning: {wall}" for wall in sandbox.missing_walls()]
     return "\n".join(lines)

@@ -5,6 +5,7 @@
       submitted/<student>/<assignment>/...      what ``collect`` imported
       autograded/<student>/<assignment>/*.ipynb  nbgrader's record of each graded notebook
       autograded/<student>/<assignment>/grading.json   points, messages and reasons (results.py)
+      versions/<student>/<assignment>/<timestamp>/      every earlier hand-in, kept when a new one came
       feedback/<student>/<assignment>/*.html     the pages students get back
       collect_problems.json       submissions that could not be imported, with the reason
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import os
 import socket
@@ -143,15 +145,53 @@ class Workspace:
                     pairs.append((student, folder.name))
         return pairs
 
+    def versions_dir(self, student: str, assignment: str) -> Path:
+        return self.root / "versions" / student / assignment
+
     def is_graded(self, student: str, assignment: str) -> bool:
         return self.result_path(student, assignment).is_file()
+
+    def submission_digest(self, student: str, assignment: str) -> str:
+        """A fingerprint of the hand-in as it is now: every file's path and content, not when it came."""
+        digest = hashlib.sha256()
+        folder = self.submission_dir(student, assignment)
+        for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.name != "timestamp.txt"):
+            digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
+            with path.open("rb") as handle:
+                for chunk in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(chunk)
+            digest.update(b"\0")
+        return digest.hexdigest()
+
+    def is_stale(self, student: str, assignment: str) -> bool:
+        """Graded, but the hand-in is no longer the one that was graded (the student resubmitted)."""
+        result = self.result(student, assignment)
+        return result is not None and result.submission_digest != self.submission_digest(student, assignment)
+
+    def archive_submission(self, student: str, assignment: str) -> Path | None:
+        """Move the current hand-in to ``versions/``, named by when it came; return where it went."""
+        current = self.submission_dir(student, assignment)
+        if not current.is_dir():
+            return None
+        stamp_file = current / "timestamp.txt"
+        stamp = stamp_file.read_text().strip() if stamp_file.is_file() else "undated"
+        name = "".join(c if c.isalnum() or c in "-_." else "-" for c in stamp)[:64] or "undated"
+        target, copy = self.versions_dir(student, assignment) / name, 1
+        while target.exists():  # two hand-ins with one timestamp: keep both
+            copy += 1
+            target = self.versions_dir(student, assignment) / f"{name}-{copy}"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        current.rename(target)
+        return target
 
     def result(self, student: str, assignment: str) -> SubmissionResult | None:
         path = self.result_path(student, assignment)
         return SubmissionResult.load(path) if path.is_file() else None
 
     def pending(self, assignment: str | None = None, regrade: bool = False) -> list[tuple[str, str]]:
-        return [pair for pair in self.submissions(assignment) if regrade or not self.is_graded(*pair)]
+        """What ``grade`` grades: never graded, or resubmitted since (everything with ``regrade``)."""
+        return [pair for pair in self.submissions(assignment)
+                if regrade or not self.is_graded(*pair) or self.is_stale(*pair)]
 
     # -------------------------------------------------------------- problems found while collecting
     @property
@@ -199,7 +239,8 @@ class Workspace:
         paths.update(handed_in_paths(self.source_root / assignment))  # the assignment's own files win
         # the files travel as paths: the worker copies them, so no job holds a hand-in in memory
         return SubmissionJob(student, assignment, notebooks, {}, str(self.source_root / assignment),
-                             library_path, limits, file_paths=paths)
+                             library_path, limits, file_paths=paths,
+                             submission_digest=self.submission_digest(student, assignment))
 
 
 def assignments_in(source_root: Path) -> list[str]:
