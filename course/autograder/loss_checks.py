@@ -92,7 +92,7 @@ def check_value_and_gradient(
     )
     if mismatch is not None:
         raise_mismatch(check, mismatch, case=case, tolerance=tolerance, expected_label="numerical", note=warnings_note(call.warnings))
-    reference = references.loss_reference(check) if references is not None else None
+    reference = references.loss_reference(function_name(func)) if references is not None else None
     if reference is not None:
         _, exact = reference(*(array.copy() for array in arrays.values()), *settings)
         require_derived(check, {wrt: gradient}, [np.asarray(exact, dtype=np.float64)], case)
