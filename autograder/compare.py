@@ -13,7 +13,7 @@ import numpy as np
 
 from .diagnose import value_mistake
 from .failures import CheckFailed, format_index, format_number
-from .numeric import relative_errors, worst
+from .numeric import ANALYTIC_TOLERANCE, normwise_error, relative_errors, worst
 
 
 @dataclass(frozen=True)
@@ -38,9 +38,19 @@ def compare(
     tolerance: float,
     batch_size: int | None = None,
 ) -> Mismatch | None:
-    """None when ``yours`` matches ``expected`` within ``tolerance`` (relative), else a Mismatch."""
+    """None when ``yours`` matches ``expected`` within ``tolerance`` (relative), else a Mismatch.
+
+    Raises CheckFailed when ``compared`` leaves no element to compare (an empty array, or every
+    element screened out): agreement on nothing is not agreement.
+    """
     if compared is None:
         compared = np.ones(expected.shape, dtype=bool)
+    if not np.any(compared):
+        raise CheckFailed(
+            f"{quantity}: the check could not compare a single element of it with the expected values, "
+            "and a check that compares nothing fails.",
+            {"quantity": quantity, "diagnosis": "nothing compared"},
+        )
     errors = relative_errors(yours, expected, compared)
     error, index = worst(errors)
     if error <= tolerance:
@@ -106,3 +116,24 @@ def fail_on_warnings(check: str, warnings: list[str], case: str) -> None:
             f"  Case: {case}.",
             {"check": check, "diagnosis": "warnings"},
         )
+
+
+def require_derived(check: str, grads: dict[str, np.ndarray], expected: list[np.ndarray], case: str) -> None:
+    """Fail a gradient that agrees with the numerical one but not with the exact derivative to rounding.
+
+    Every derived backward pass (any layout, loops or vectorized, any summation order) agrees with
+    the reference backward to within ``ANALYTIC_TOLERANCE`` of the gradient's scale; a finite
+    difference of a function that is not linear in the differentiated input leaves more (see
+    ``numeric.ANALYTIC_TOLERANCE`` for the measured margins).
+    """
+    for (name, gradient), exact in zip(grads.items(), expected):
+        error = normwise_error(gradient, exact)
+        if error > ANALYTIC_TOLERANCE:
+            raise CheckFailed(
+                f"{check}: d{name} agrees with the numerical gradient but not with the exact derivative "
+                f"(error {error:.1e} of its scale, where any derived backward pass agrees to {ANALYTIC_TOLERANCE:.0e}).\n"
+                "  Likely mistake: the gradient is approximated (finite differences of a forward pass, or float32 "
+                "arithmetic). A backward pass must be derived, not differenced: this one earns no points.\n"
+                f"  Case: {case}.",
+                {"check": check, "quantity": f"d{name}", "diagnosis": "not derived"},
+            )

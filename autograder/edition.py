@@ -5,9 +5,14 @@ Every solution region of the library (``### BEGIN SOLUTION`` ... ``### END SOLUT
 file keeps its regions on purpose: ``gradcheck.py`` holds the numerical-gradient instruments
 (numerical_gradient, numerical_gradient_upstream, relative_error) that every later notebook uses
 to check its own work; notebook 1 asks students to write them, but withholding them would break
-every check after it. The edition also carries the grading checks (``autograder.checks`` and the
-modules it imports, nothing of the TA's tools) and a pyproject.toml, so a class runs
+every check after it. The course edition also carries the checks (``autograder.checks`` and the
+modules it imports, nothing of the TA's tools, and never ``autograder.references``, the
+instructor's reference backward passes) and a pyproject.toml, so a class runs
 ``pip install ./course``.
+
+The grading sandbox gets the library alone (``with_checks=False``): test cells run in the grader,
+so a student process needs no checks, and it must not import ``autograder.oracles``, whose
+reference forwards a "backward" could differentiate numerically.
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ from .sync_solutions import LIBRARY, ROOT, SOLUTIONS, solution_notebooks
 # Files whose solution regions stay in the student edition (see the module docstring).
 KEEP_SOLUTIONS = frozenset({"gradcheck.py"})
 AUTOGRADER = ROOT / "autograder"
+# Modules the checks use only where they exist: the instructor's reference answers.
+INSTRUCTOR_ONLY = frozenset({"references"})
 
 
 def exercise_locations(solutions: Path = SOLUTIONS) -> dict[str, str]:
@@ -66,12 +73,13 @@ def _copy_library(target: Path, locations: dict[str, str]) -> None:
 
 
 def check_modules(start: str = "checks") -> list[str]:
-    """The autograder modules ``autograder.<start>`` needs, found by following its imports."""
+    """The autograder modules ``autograder.<start>`` needs, found by following its imports
+    (never one of ``INSTRUCTOR_ONLY``, which the checks import only where it exists)."""
     needed: list[str] = []
     pending = [start]
     while pending:
         module = pending.pop()
-        if module in needed:
+        if module in needed or module in INSTRUCTOR_ONLY:
             continue
         needed.append(module)
         tree = ast.parse((AUTOGRADER / f"{module}.py").read_text())
@@ -113,9 +121,11 @@ def _pyproject() -> str:
     )
 
 
-def build_edition(target: Path) -> None:
-    """Write the student edition under ``target``: lib/backpropkit/, autograder/ and pyproject.toml."""
+def build_edition(target: Path, *, with_checks: bool = True) -> None:
+    """Write the student edition under ``target``: lib/backpropkit/, and with ``with_checks`` also
+    autograder/ (the checks) and pyproject.toml. Without it, no ``autograder`` module is written."""
     locations = exercise_locations()
     _copy_library(target / "lib" / "backpropkit", locations)
-    _copy_checks(target / "autograder")
-    (target / "pyproject.toml").write_text(_pyproject())
+    if with_checks:
+        _copy_checks(target / "autograder")
+        (target / "pyproject.toml").write_text(_pyproject())

@@ -1,22 +1,40 @@
 """Checks for layers: forward against a reference, backward against numerical gradients.
 
 A layer is a pair ``forward(*inputs, **params) -> (out, cache)`` and
-``backward(dout, cache) -> gradients``. The backward check always pairs the student's backward
-with the student's own forward (the cache is theirs, whatever it holds) and differentiates that
-same forward numerically, so any correct pair passes: loops or vectorized, any summation order.
+``backward(dout, cache) -> gradients``. Where the instructor's reference pair is at hand
+(:mod:`autograder.references`: the grader, and any instructor checkout), a backward check
+
+- differentiates the REFERENCE forward numerically (kink screening included), in this process,
+  so nothing the student's forward does can change or switch off what backward is judged by;
+- hands the student's backward the cache of the student's own forward when that forward's output
+  agrees with the reference to rounding (so a cache of any layout passes), else the reference
+  forward's cache (the layout the notebook specifies): a wrong forward costs the forward's points only;
+- compares the gradients with the numerical ones (with messages that name the mistake), then with
+  the reference backward's at ``numeric.ANALYTIC_TOLERANCE``, which every derived backward pass
+  meets and a finite difference does not: a backward computed by finite differences earns nothing
+  (CONTRIBUTING.md "How a backward pass is graded" states the one limit: exactly linear layers).
+
+Without references (the student edition, for self-study) the check pairs the student's backward
+with the student's own forward and differentiates that forward, as a self-check.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 import numpy as np
 
 from . import oracles
 from .calling import StudentCall, as_float_array, forward_pair, function_name, unpack
-from .compare import Mismatch, compare, fail_on_warnings, raise_mismatch, warnings_note
+from .compare import Mismatch, compare, fail_on_warnings, raise_mismatch, require_derived, warnings_note
 from .failures import CheckFailed, describe_case, passed, student_facing
-from .numeric import make_inputs, numerical_gradient, sample_indices
+from .numeric import ANALYTIC_TOLERANCE, make_inputs, normwise_error, numerical_gradient, sample_indices
+
+try:
+    from . import references
+except ImportError:  # the student edition and the grading sandbox ship without the references
+    references = None
 
 InputSpec = Mapping[str, Any]  # name -> shape tuple (random normals) or literal values
 
@@ -61,41 +79,101 @@ def check_forward(
     passed(check, f"the output matches the reference ({case}).")
 
 
+@dataclass
+class _ForwardPass:
+    """What a backward check differentiates and hands to the student's backward.
+
+    ``evaluate()`` recomputes the output from the (perturbed in place) inputs: the reference
+    forward's when there is one. ``cache`` goes to the student's backward: their own forward's
+    when its output agrees with the reference, else the reference forward's. ``expected`` holds
+    the reference backward's gradients for ``dout`` (None without a reference).
+    """
+
+    out: np.ndarray
+    cache: Any
+    evaluate: Callable[[], np.ndarray]
+    dout: np.ndarray
+    expected: list[np.ndarray] | None = None
+    note: str | None = None
+
+
+def _layer_reference(backward: Callable[..., Any]) -> Any:
+    """The instructor's reference pair for ``backward`` (looked up by its name), or None in the student edition."""
+    if references is None:
+        return None
+    return references.layer_reference(function_name(backward))
+
+
+def _student_forward(forward: StudentCall, arrays: dict[str, np.ndarray], params: dict[str, Any]) -> tuple[np.ndarray, Any]:
+    out, cache = forward_pair(forward(*arrays.values(), **params), forward.name)
+    return as_float_array(out, forward.name, "out"), cache
+
+
+def _own_forward_pass(forward: StudentCall, arrays: dict, params: dict, seed: int) -> _ForwardPass:
+    """Without a reference (the student edition): differentiate the student's own forward."""
+    out, cache = _student_forward(forward, arrays, params)
+    if not np.all(np.isfinite(out)):
+        raise CheckFailed(f"{forward.name}: the output holds NaN or infinity on finite inputs.", {"check": forward.name})
+
+    def evaluate() -> np.ndarray:
+        value, _ = forward_pair(forward(*arrays.values(), **params), forward.name)
+        return as_float_array(value, forward.name, "out", out.shape)
+
+    return _ForwardPass(out, cache, evaluate, np.random.default_rng(seed + 1).standard_normal(out.shape))
+
+
+def _reference_forward_pass(reference: Any, forward: StudentCall, arrays: dict, params: dict, wrt: list[str], seed: int) -> _ForwardPass:
+    """With a reference: differentiate the reference forward, and judge against the reference backward.
+
+    The student's forward runs once, only for its cache: when its output agrees with the reference
+    to rounding, its cache (whatever its layout) goes to the student's backward; otherwise (wrong,
+    crashing or missing forward) the reference forward's cache does, so a wrong forward costs the
+    forward's points only.
+    """
+    out, reference_cache = reference.forward(*(array.copy() for array in arrays.values()), **params)
+    out = np.asarray(out, dtype=np.float64)
+    dout = np.random.default_rng(seed + 1).standard_normal(out.shape)
+    expected = unpack(reference.backward(dout.copy(), reference_cache), "the reference backward", [f"d{n}" for n in wrt])
+    expected = [np.asarray(gradient, dtype=np.float64) for gradient in expected]
+    try:
+        student_out, student_cache = _student_forward(forward, arrays, params)
+        agrees = student_out.shape == out.shape and normwise_error(student_out, out) <= ANALYTIC_TOLERANCE
+    except CheckFailed:
+        agrees = False
+    note = None
+    if not agrees:
+        note = f"{forward.name}'s output differs from the reference, so backward got the reference forward's cache"
+
+    def evaluate() -> np.ndarray:
+        return np.asarray(reference.forward(*arrays.values(), **params)[0], dtype=np.float64)
+
+    return _ForwardPass(out, student_cache if agrees else reference_cache, evaluate, dout, expected, note)
+
+
 def _gradient_mismatches(
-    forward: StudentCall,
     backward: StudentCall,
+    forward_pass: _ForwardPass,
     arrays: dict[str, np.ndarray],
-    params: dict[str, Any],
     wrt: list[str],
     *,
     seed: int,
     tolerance: float,
     max_elements: int | None,
-) -> tuple[dict[str, np.ndarray], list[Mismatch], np.ndarray]:
-    """Run forward and backward once, then compare each gradient with the numerical one.
+) -> tuple[dict[str, np.ndarray], list[Mismatch]]:
+    """Run backward once, then compare each gradient with the numerical one.
 
-    Returns the student's gradients, the mismatches (empty when all agree) and the dout used.
+    Returns the student's gradients and the mismatches (empty when all agree).
     """
-    out, cache = forward_pair(forward(*arrays.values(), **params), forward.name)
-    out = as_float_array(out, forward.name, "out")
-    if not np.all(np.isfinite(out)):
-        raise CheckFailed(f"{forward.name}: the output holds NaN or infinity on finite inputs.", {"check": forward.name})
-    dout = np.random.default_rng(seed + 1).standard_normal(out.shape)
     names = [f"d{name}" for name in wrt]
-    returned = unpack(backward(dout, cache), backward.name, names)
+    returned = unpack(backward(forward_pass.dout, forward_pass.cache), backward.name, names)
     grads = {
-        name: as_float_array(value, backward.name, f"d{name}", arrays[name].shape, reduced_from=out.shape)
+        name: as_float_array(value, backward.name, f"d{name}", arrays[name].shape, reduced_from=forward_pass.out.shape)
         for name, value in zip(wrt, returned)
     }
-
-    def output() -> np.ndarray:
-        value, _ = forward_pair(forward(*arrays.values(), **params), forward.name)
-        return as_float_array(value, forward.name, "out", out.shape)
-
     mismatches = []
     for offset, name in enumerate(wrt):
         indices = sample_indices(arrays[name].shape, max_elements, seed + 2 + offset)
-        numerical = numerical_gradient(output, arrays[name], indices, dout)
+        numerical = numerical_gradient(forward_pass.evaluate, arrays[name], indices, forward_pass.dout)
         mismatch = compare(
             f"d{name}",
             grads[name],
@@ -106,15 +184,12 @@ def _gradient_mismatches(
         )
         if mismatch is not None:
             mismatches.append(mismatch)
-    return grads, mismatches, dout
+    return grads, mismatches
 
 
-def _ignores_dout(
-    forward: StudentCall, backward: StudentCall, arrays: dict, params: dict, wrt: list[str], dout: np.ndarray, grads: dict
-) -> bool:
+def _ignores_dout(backward: StudentCall, forward_pass: _ForwardPass, wrt: list[str], grads: dict) -> bool:
     """True when doubling dout leaves the gradients unchanged: backward forgot to multiply by dout."""
-    _, cache = forward_pair(forward(*arrays.values(), **params), forward.name)
-    doubled = unpack(backward(2 * dout, cache), backward.name, [f"d{n}" for n in wrt])
+    doubled = unpack(backward(2 * forward_pass.dout, forward_pass.cache), backward.name, [f"d{n}" for n in wrt])
     return all(
         np.allclose(as_float_array(value, backward.name, f"d{name}"), grads[name], rtol=1e-9, atol=0)
         and np.any(grads[name])
@@ -143,17 +218,26 @@ def run_backward_check(
     arrays = make_inputs(inputs, seed)
     wrt = list(wrt or arrays)
     case = describe_case(arrays, params, seed)
-    grads, mismatches, dout = _gradient_mismatches(
-        forward_call, backward_call, arrays, params, wrt, seed=seed, tolerance=tolerance, max_elements=max_elements
+    reference = _layer_reference(backward)
+    if reference is None:
+        forward_pass = _own_forward_pass(forward_call, arrays, params, seed)
+    else:
+        forward_pass = _reference_forward_pass(reference, forward_call, arrays, params, wrt, seed)
+    grads, mismatches = _gradient_mismatches(
+        backward_call, forward_pass, arrays, wrt, seed=seed, tolerance=tolerance, max_elements=max_elements
     )
     warned = forward_call.warnings + backward_call.warnings
     if mismatches:
         first = mismatches[0]
         diagnosis = None
-        if _ignores_dout(forward_call, backward_call, arrays, params, wrt, dout, grads):
+        if _ignores_dout(backward_call, forward_pass, wrt, grads):
             diagnosis = "the gradient does not change with dout: multiply the local gradient by the upstream gradient dout (chain rule)"
         elif extra_diagnosis is not None:
-            diagnosis = extra_diagnosis(first.quantity)
+            try:
+                diagnosis = extra_diagnosis(first.quantity)
+            except CheckFailed:  # the probe runs the student's forward too; a wrong one names nothing
+                diagnosis = None
+        notes = [note for note in (forward_pass.note, warnings_note(warned)) if note]
         raise_mismatch(
             check,
             first,
@@ -162,12 +246,16 @@ def run_backward_check(
             expected_label="numerical",
             diagnosis=diagnosis,
             also_wrong=[m.quantity for m in mismatches[1:]],
-            note=warnings_note(warned),
+            note="; ".join(notes) or None,
         )
-    fail_on_warnings(check, warned, case)
+    if forward_pass.expected is not None:
+        require_derived(check, grads, forward_pass.expected, case)
+    # with a reference, the student's forward only lent its cache: its warnings cost the forward's check
+    fail_on_warnings(check, backward_call.warnings if reference is not None else warned, case)
     names = ", ".join(f"d{n}" for n in wrt)
     verb = "matches" if len(wrt) == 1 else "match"
-    passed(check, f"{names} {verb} the numerical gradients ({case}).")
+    aside = f"; {forward_pass.note}" if forward_pass.note else ""
+    passed(check, f"{names} {verb} the numerical gradients ({case}){aside}.")
 
 
 @student_facing
@@ -441,6 +529,15 @@ def check_dropout_forward(
     passed(check, f"outputs are 0 or x/keep_prob, {fraction:.3f} kept, identity in test mode ({case}).")
 
 
+def _is_inverted_dropout(out: np.ndarray, x: np.ndarray, keep_prob: float) -> bool:
+    """True when ``out`` could come from inverted dropout of ``x``: each unit 0 or ``x / keep_prob``,
+    and about keep_prob of them kept (an all-zero output is no dropout)."""
+    kept = out != 0
+    if not np.all(np.isclose(out[kept], x[kept] / keep_prob, rtol=1e-12, atol=0)):
+        return False
+    return abs(float(kept.mean()) - keep_prob) <= 5 * np.sqrt(keep_prob * (1 - keep_prob) / x.size) + 1e-12
+
+
 @student_facing
 def check_dropout_backward(
     dropout_forward: Callable[..., Any],
@@ -450,17 +547,38 @@ def check_dropout_backward(
     *,
     seed: int = 0,
 ) -> None:
-    """Check that backward reuses the forward mask (dx = dout * out / x) and is the identity in test mode."""
+    """Check that backward reuses the forward mask (dx = dout * out / x) and is the identity in test mode.
+
+    The mask is the student's forward's when its output is a valid inverted dropout of x; otherwise
+    (and where a reference exists) the reference forward's, so a wrong forward costs the forward's
+    points only.
+    """
     check = function_name(dropout_backward)
     forward_call = StudentCall(dropout_forward, function_name(dropout_forward))
     backward_call = StudentCall(dropout_backward, check)
+    reference = _layer_reference(dropout_backward)
     x = _dropout_input(tuple(shape), seed)
     dout = np.random.default_rng(seed + 1).standard_normal(x.shape)
     case = f"x {tuple(shape)}, keep_prob={keep_prob}, seed {seed}"
-    out, cache = forward_pair(forward_call(x, keep_prob, train=True, rng=seed), forward_call.name)
-    out = as_float_array(out, forward_call.name, "out", x.shape)
+
+    def forward_pass(train: bool) -> tuple[np.ndarray, Any]:
+        """(out, cache) of the student's forward, or of the reference when the student's is no dropout."""
+        try:
+            out, cache = forward_pair(forward_call(x, keep_prob, train=train, rng=seed), forward_call.name)
+            out = as_float_array(out, forward_call.name, "out", x.shape)
+            valid = _is_inverted_dropout(out, x, keep_prob) if train else np.array_equal(out, x)
+        except CheckFailed:
+            if reference is None:
+                raise
+            valid = False
+        if valid or reference is None:
+            return out, cache
+        out, cache = reference.forward(x.copy(), keep_prob, train=train, rng=seed)
+        return np.asarray(out, dtype=np.float64), cache
+
+    out, cache = forward_pass(train=True)
     dx = as_float_array(unpack(backward_call(dout, cache), check, ["dx"])[0], check, "dx", x.shape)
-    expected = dout * out / x  # the forward's own mask: 0 or 1 / keep_prob
+    expected = dout * out / x  # the mask backward was given: 0 or 1 / keep_prob
     mismatch = compare("dx", dx, expected, tolerance=1e-10)
     if mismatch is not None:
         if np.array_equal(dx != 0, out != 0) and np.allclose(dx, dout * (out != 0), rtol=1e-10):
@@ -472,10 +590,13 @@ def check_dropout_backward(
         else:
             diagnosis = None
         raise_mismatch(check, mismatch, case=case, tolerance=1e-10, diagnosis=diagnosis)
-    _, test_cache = forward_pair(forward_call(x, keep_prob, train=False, rng=seed), forward_call.name)
+    if reference is not None:
+        require_derived(check, {"x": dx}, [expected], case)
+    _, test_cache = forward_pass(train=False)
     test_dx = as_float_array(unpack(backward_call(dout, test_cache), check, ["dx"])[0], check, "dx (test mode)", x.shape)
     if not np.array_equal(test_dx, dout):
         reason = "in test mode dropout is the identity, so backward must return dout unchanged"
         raise CheckFailed(f"{check}: {reason}.\n  Case: {case}.", {"check": check, "diagnosis": reason})
-    fail_on_warnings(check, forward_call.warnings + backward_call.warnings, case)
+    warned = backward_call.warnings if reference is not None else forward_call.warnings + backward_call.warnings
+    fail_on_warnings(check, warned, case)
     passed(check, f"dx reuses the forward mask and test mode passes dout through ({case}).")

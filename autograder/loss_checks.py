@@ -1,10 +1,13 @@
 """Checks for losses and weight penalties: the value against a reference, the gradient numerically.
 
 A loss is ``loss(scores, y) -> (loss, dscores)`` and a penalty ``penalty(w, reg) -> (value, dw)``.
-The value is compared with an independent computation; the gradient with centered differences
-of the student's own value, so a correct gradient of a slightly different (but right) loss form
-is never penalized twice. Softmax and binary cross-entropy are also run on huge scores, where a
-form without the max shift overflows.
+The value is compared with an independent computation (:mod:`autograder.oracles`); the gradient
+with centered differences of that same reference value, computed here, so a student's value that
+changes from call to call cannot change or switch off what the gradient is judged by. Where the
+instructor's references are at hand (:mod:`autograder.references`), the gradient must also agree
+with the reference gradient to rounding, so a gradient computed by finite differences earns
+nothing. Softmax and binary cross-entropy are also run on huge scores, where a form without the
+max shift overflows.
 """
 
 from __future__ import annotations
@@ -15,9 +18,14 @@ import numpy as np
 
 from . import oracles
 from .calling import StudentCall, as_float_array, function_name, unpack
-from .compare import compare, fail_on_warnings, raise_mismatch, warnings_note
+from .compare import compare, fail_on_warnings, raise_mismatch, require_derived, warnings_note
 from .failures import CheckFailed, format_number, passed, student_facing
 from .numeric import numerical_gradient, sample_indices
+
+try:
+    from . import references
+except ImportError:  # the student edition and the grading sandbox ship without the references
+    references = None
 
 
 def _scalar(value: Any, owner: str, what: str, per_example: int | None = None) -> float:
@@ -38,8 +46,9 @@ def _value_mistake(yours: float, alternatives: list[tuple[float, str]]) -> str |
 def check_value_and_gradient(
     func: Callable[..., Any],
     arrays: dict[str, np.ndarray],
-    expected_value: float,
+    oracle: Callable[..., float],
     *,
+    settings: tuple[float, ...] = (),
     wrt: str,
     value_name: str,
     case: str,
@@ -50,14 +59,16 @@ def check_value_and_gradient(
     max_elements: int | None = 200,
     seed: int = 0,
 ) -> StudentCall:
-    """Check ``func(*arrays) -> (value, d<wrt>)``: the value against ``expected_value`` and the
-    gradient against centered differences of the student's value. Returns the call (for its warnings).
+    """Check ``func(*arrays, *settings) -> (value, d<wrt>)``: the value against ``oracle(*arrays, *settings)``
+    and the gradient against centered differences of the oracle's value, then (where a reference
+    exists) against the reference gradient to rounding. Returns the call (for its warnings).
 
     ``alternatives`` lists (wrong value, mistake) pairs that name a mistake when the value matches one.
     """
     check = function_name(func, name)
     call = StudentCall(func, check)
-    value, gradient = unpack(call(*arrays.values()), check, [value_name, f"d{wrt}"])
+    expected_value = oracle(*arrays.values(), *settings)
+    value, gradient = unpack(call(*arrays.values(), *settings), check, [value_name, f"d{wrt}"])
     value = _scalar(value, check, value_name, batch_size)
     gradient = as_float_array(gradient, check, f"d{wrt}", arrays[wrt].shape)
     if not np.isclose(value, expected_value, rtol=1e-7, atol=1e-12):
@@ -71,16 +82,20 @@ def check_value_and_gradient(
             {"check": check, "quantity": value_name, "yours": value, "expected": expected_value, "diagnosis": mistake},
         )
 
-    def student_value() -> float:
-        return _scalar(unpack(call(*arrays.values()), check, [value_name, f"d{wrt}"])[0], check, value_name)
+    def reference_value() -> float:
+        return float(oracle(*arrays.values(), *settings))
 
     indices = sample_indices(arrays[wrt].shape, max_elements, seed)
-    numerical = numerical_gradient(student_value, arrays[wrt], indices)
+    numerical = numerical_gradient(reference_value, arrays[wrt], indices)
     mismatch = compare(
         f"d{wrt}", gradient, numerical.gradient, compared=numerical.compared, tolerance=tolerance, batch_size=batch_size
     )
     if mismatch is not None:
         raise_mismatch(check, mismatch, case=case, tolerance=tolerance, expected_label="numerical", note=warnings_note(call.warnings))
+    reference = references.loss_reference(function_name(func)) if references is not None else None
+    if reference is not None:
+        _, exact = reference(*(array.copy() for array in arrays.values()), *settings)
+        require_derived(check, {wrt: gradient}, [np.asarray(exact, dtype=np.float64)], case)
     return call
 
 
@@ -111,7 +126,7 @@ def check_svm_loss(svm_loss: Callable, num_examples: int = 5, num_classes: int =
     case = f"scores ({num_examples}, {num_classes}), y ({num_examples},); seed {seed}"
     alternatives = [(expected + 1.0, "the sum includes the correct class j = y_i, which adds the margin 1 per example: skip it")]
     call = check_value_and_gradient(
-        svm_loss, arrays, expected, wrt="scores", value_name="loss", case=case,
+        svm_loss, arrays, oracles.svm_loss, wrt="scores", value_name="loss", case=case,
         batch_size=num_examples, alternatives=alternatives + _mean_alternatives(expected, num_examples), seed=seed,
     )
     fail_on_warnings(call.name, call.warnings, case)
@@ -129,7 +144,7 @@ def check_svm_lecture_example(svm_loss: Callable) -> None:
     case = "the lecture example: scores [[3.2, 5.1, -1.7], [1.3, 4.9, 2.0], [2.2, 2.5, -3.1]], y [0, 1, 2]"
     alternatives = [(expected + 1.0, "the sum includes the correct class j = y_i, which adds the margin 1 per example: skip it")]
     call = check_value_and_gradient(
-        svm_loss, arrays, expected, wrt="scores", value_name="loss", case=case,
+        svm_loss, arrays, oracles.svm_loss, wrt="scores", value_name="loss", case=case,
         batch_size=3, alternatives=alternatives + _mean_alternatives(expected, 3),
     )
     fail_on_warnings(call.name, call.warnings, case)
@@ -143,7 +158,7 @@ def check_softmax_loss(softmax_loss: Callable, num_examples: int = 5, num_classe
     expected = oracles.softmax_loss(**arrays)
     case = f"scores ({num_examples}, {num_classes}), y ({num_examples},); seed {seed}"
     call = check_value_and_gradient(
-        softmax_loss, arrays, expected, wrt="scores", value_name="loss", case=case,
+        softmax_loss, arrays, oracles.softmax_loss, wrt="scores", value_name="loss", case=case,
         batch_size=num_examples, alternatives=_mean_alternatives(expected, num_examples), seed=seed,
     )
     fail_on_warnings(call.name, call.warnings, case)
@@ -184,7 +199,7 @@ def check_binary_cross_entropy_loss(bce_loss: Callable, num_examples: int = 8, *
     expected = oracles.binary_cross_entropy_loss(**arrays)
     case = f"logits ({num_examples},), y ({num_examples},) of 0s and 1s; seed {seed}"
     call = check_value_and_gradient(
-        bce_loss, arrays, expected, wrt="logits", value_name="loss", case=case,
+        bce_loss, arrays, oracles.binary_cross_entropy_loss, wrt="logits", value_name="loss", case=case,
         batch_size=num_examples, alternatives=_mean_alternatives(expected, num_examples), seed=seed,
     )
     fail_on_warnings(call.name, call.warnings, case)
@@ -212,7 +227,7 @@ def check_mse_loss(mse_loss: Callable, shape: tuple[int, ...] = (6, 3), *, seed:
         (expected * size / shape[0], "the loss is averaged over the rows only: take the mean over all elements"),
     ]
     call = check_value_and_gradient(
-        mse_loss, arrays, expected, wrt="pred", value_name="loss", case=case, batch_size=size, alternatives=alternatives, seed=seed,
+        mse_loss, arrays, oracles.mse_loss, wrt="pred", value_name="loss", case=case, batch_size=size, alternatives=alternatives, seed=seed,
     )
     fail_on_warnings(call.name, call.warnings, case)
     passed(call.name, f"loss and dpred are right ({case}).")
@@ -231,11 +246,8 @@ def _penalty_check(penalty: Callable, shape: tuple[int, ...], settings: tuple[fl
     if settings[0] not in (0, 1):
         alternatives.append((value / settings[0], "reg is not applied (the penalty must be multiplied by reg)"))
 
-    def call_penalty(w_: np.ndarray) -> Any:
-        return penalty(w_, *settings)
-
     call = check_value_and_gradient(
-        call_penalty, arrays, value, wrt="w", value_name="penalty", case=case, alternatives=alternatives, name=check, seed=seed,
+        penalty, arrays, expected, settings=settings, wrt="w", value_name="penalty", case=case, alternatives=alternatives, seed=seed,
     )
     fail_on_warnings(check, call.warnings, case)
     passed(check, f"the penalty and dw are right ({case}).")
