@@ -54,3 +54,27 @@ def test_a_resubmission_is_kept_marked_stale_and_regraded(tmp_path: Path) -> Non
     collect(workspace, "toy", tmp_path / "second")  # the same hand-in again: nothing to keep or regrade
     assert len(list(workspace.versions_dir("bob", "toy").iterdir())) == 1
     assert workspace.pending("toy") == []
+
+
+def test_a_late_hand_in_gets_the_penalty_of_nbgraders_plugin(tmp_path: Path) -> None:
+    import shutil
+    from datetime import datetime, timedelta, timezone
+
+    course = tmp_path / "course"
+    shutil.copytree(SOURCE, course / "solutions")
+    (course / "nbgrader_config.py").write_text('c = get_config()\nc.LateSubmissionPlugin.penalty_method = "zero"\n')
+    workspace = Workspace(tmp_path / "grading", course / "solutions")
+    with workspace.gradebook() as gradebook:  # what `nbgrader db assignment add toy --duedate=...` records
+        gradebook.update_or_create_assignment("toy", duedate=datetime.now(timezone.utc) - timedelta(hours=2))
+    solved = json.loads((SOURCE / "toy" / "layers.ipynb").read_text())
+    collect(workspace, "toy", _hand_in(tmp_path / "inbox", "late", solved))
+    grade_class(workspace, "toy", workers=1, limits=LIMITS, progress=False)
+
+    result = workspace.result("late", "toy")
+    assert result.points == 5.0 and result.late_penalty == 5.0 and result.seconds_late > 7000
+    (row,) = status_rows(workspace, "toy")
+    assert row.points == "0/5" and row.lost[0].startswith("handed in 2h 00m after the due date")
+    export_csv(workspace, tmp_path / "grades.csv")
+    (exported,) = csv.DictReader((tmp_path / "grades.csv").open())
+    assert float(exported["score"]) == 5.0 and float(exported["final_score"]) == 0.0
+    assert float(exported["late_penalty"]) == 5.0 and "after the due date" in exported["reason"]

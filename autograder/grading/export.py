@@ -1,6 +1,8 @@
 """Export grades as CSV: one row per student and assignment, points per notebook and per test.
 
-Points come from nbgrader's gradebook (so a TA's manual override in formgrader is exported). A
+Points come from nbgrader's gradebook (so a TA's manual override in formgrader is exported);
+``score`` is before and ``final_score`` after the late penalty (``late_penalty``, for handing in
+``seconds_late`` after the due date). A
 public check (a test cell worth no points) reads ``pass`` or ``fail``, not a score. The ``reason``
 column gives one line for every point lost: the check's first line, or why the test could not run
 (a crash, a timeout, a missing or unreadable notebook, a submission that could not be opened).
@@ -63,7 +65,7 @@ def export_csv(workspace: Workspace, destination: Path, assignment: str | None =
 
 def _table(workspace: Workspace, assignments: list[str]) -> tuple[list[str], list[dict]]:
     """The columns and rows of an export of ``assignments``."""
-    rows, columns = [], ["student", "assignment", "score", "max_score"]
+    rows, columns = [], ["student", "assignment", "score", "max_score", "seconds_late", "late_penalty", "final_score"]
     with workspace.gradebook() as gradebook:
         for name in assignments:
             try:
@@ -80,8 +82,10 @@ def _table(workspace: Workspace, assignments: list[str]) -> tuple[list[str], lis
                     submission = gradebook.find_submission(name, student)
                 except MissingEntry:
                     continue  # collected, not graded yet: `status` lists it
+                penalty = submission.late_submission_penalty or 0.0
                 row = {"student": student, "assignment": name, "score": submission.score,
-                       "max_score": submission.max_score}
+                       "max_score": submission.max_score, "seconds_late": round(submission.total_seconds_late),
+                       "late_penalty": penalty, "final_score": submission.score - penalty}
                 result = workspace.result(student, name)
                 public = _public_verdicts(result) if result else {}
                 for notebook in submission.notebooks:

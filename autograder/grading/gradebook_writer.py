@@ -3,7 +3,9 @@
 Only the parent process writes, one submission at a time, as results come back from the workers.
 Everything it writes comes from one record, the :class:`~.results.SubmissionResult` that becomes
 ``grading.json``: each test's points go straight into the test's nbgrader grade (whose maximum
-nbgrader took from the instructor's source when the assignment was registered), and the
+nbgrader took from the instructor's source when the assignment was registered), a hand-in after
+the assignment's due date (``nbgrader db assignment add NAME --duedate=...``) gets the penalty of
+nbgrader's late-submission plugin as the course's ``nbgrader_config.py`` sets it up, and the
 autograded notebook is the graded notebook of :func:`cells.graded_cells` with the outputs grading
 produced. Nothing in a submitted notebook's metadata reaches the gradebook, so the gradebook,
 ``grading.json``, the CSV, ``status`` and feedback show the same points, and formgrader opens the
@@ -25,8 +27,12 @@ from typing import Any
 
 import nbformat
 from nbgrader.api import Gradebook
-from nbgrader.preprocessors import ClearOutput, ClearSolutions, ComputeChecksums, LimitOutput, LockCells, SaveCells
+from nbgrader.plugins import BasePlugin
+from nbgrader.preprocessors import (AssignLatePenalties, ClearOutput, ClearSolutions, ComputeChecksums, LimitOutput,
+                                    LockCells, SaveCells)
 from sqlalchemy.exc import SAWarning
+from traitlets.config import Config
+from traitlets.config.loader import PyFileConfigLoader
 
 from . import cells
 from .grader import zero_notebook
@@ -47,6 +53,7 @@ class GradebookWriter:
     def __init__(self, workspace: Workspace) -> None:
         self.workspace = workspace
         self._registered: set[str] = set()
+        self.late_policy = late_submission_plugin(workspace.source_root.parent)
         _alembic_on_path()
 
     def register_assignment(self, assignment: str) -> None:
@@ -120,6 +127,21 @@ class GradebookWriter:
                 grade.auto_score = test.points
                 grade.needs_manual_grade = grade.manual_score is not None  # as nbgrader: a TA's override is reviewed
         gradebook.db.commit()
+        self._assign_late_penalties(gradebook, job, result)
+
+    def _assign_late_penalties(self, gradebook: Gradebook, job: SubmissionJob, result: SubmissionResult) -> None:
+        """What ``AssignLatePenalties`` does in ``nbgrader autograde``: per notebook, the plugin's
+        penalty for this lateness, kept between 0 and the notebook's score; noted in ``result``."""
+        submission = gradebook.find_submission(job.assignment, job.student)
+        result.seconds_late, result.late_penalty = float(submission.total_seconds_late), 0.0
+        for notebook in submission.notebooks:
+            notebook.late_submission_penalty = None
+            if result.seconds_late > 0:
+                penalty = self.late_policy.late_submission_penalty(job.student, notebook.score, result.seconds_late)
+                if penalty is not None:
+                    notebook.late_submission_penalty = min(max(float(penalty), 0.0), notebook.score)
+                    result.late_penalty += notebook.late_submission_penalty
+        gradebook.db.commit()
 
     def _write_failure(self, job: SubmissionJob, reason: str) -> SubmissionResult:
         """Zero for every test of the submission, with ``reason``, wherever a grade is shown."""
@@ -133,6 +155,16 @@ class GradebookWriter:
             logging.getLogger(__name__).exception("could not record %s/%s in the gradebook", job.student, job.assignment)
         failed.save(self.workspace.result_path(job.student, job.assignment))
         return failed
+
+
+def late_submission_plugin(course_root: Path) -> BasePlugin:
+    """nbgrader's late-submission plugin as ``course_root/nbgrader_config.py`` configures it
+    (``c.AssignLatePenalties.plugin_class``, ``c.LateSubmissionPlugin.penalty_method``); without
+    that file, nbgrader's default, which takes nothing off."""
+    config = Config()
+    if (Path(course_root) / "nbgrader_config.py").is_file():
+        config = PyFileConfigLoader("nbgrader_config.py", path=str(course_root)).load_config()
+    return AssignLatePenalties(config=config).plugin_class(config=config, log=_quiet)
 
 
 def _autograded_notebook(notebook: NotebookJob, result: NotebookResult) -> nbformat.NotebookNode:

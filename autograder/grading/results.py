@@ -83,6 +83,8 @@ class SubmissionResult:
     timings: dict[str, float] = field(default_factory=dict)  # kernel start, execution, checks (s)
     retried_alone: bool = False  # timed out beside other submissions, so graded again on its own
     submission_digest: str = ""  # of the hand-in graded: a different one now means it was resubmitted
+    seconds_late: float = 0.0  # after the assignment's due date in the gradebook
+    late_penalty: float = 0.0  # points nbgrader's late-submission plugin took off for it
 
     @property
     def timed_out(self) -> bool:
@@ -113,7 +115,8 @@ class SubmissionResult:
             for n in data["notebooks"]
         ]
         return cls(data["student"], data["assignment"], notebooks, data.get("timings", {}),
-                   data.get("retried_alone", False), data.get("submission_digest", ""))
+                   data.get("retried_alone", False), data.get("submission_digest", ""),
+                   data.get("seconds_late", 0.0), data.get("late_penalty", 0.0))
 
     def save(self, path: Path) -> None:
         """Write atomically: a crash mid-write must not leave a result that looks finished."""
@@ -143,8 +146,13 @@ def first_line(text: str | None) -> str:
 
 
 def lost_points(result: SubmissionResult) -> list[str]:
-    """One line per test that lost points: ``notebook/test (got/max): why``, the why on one line."""
+    """One line per test that lost points: ``notebook/test (got/max): why``, the why on one line;
+    first, the late penalty, if any."""
     lines = []
+    if result.seconds_late > 0:
+        hours, minutes = divmod(round(result.seconds_late / 60), 60)
+        lines.append(f"handed in {hours}h {minutes:02d}m after the due date: "
+                     f"late penalty {result.late_penalty:g} point(s)")
     for notebook in result.notebooks:
         if notebook.problem:  # the whole notebook: one line, not one per test
             lines.append(f"{Path(notebook.name).stem} ({notebook.points:g}/{notebook.max_points:g}): "

@@ -36,7 +36,7 @@ def status_rows(workspace: Workspace, assignment: str | None = None) -> list[Row
                             "`grade` regrades it"))
             continue
         state = "failed" if reasons else "graded"
-        rows.append(Row(student, name, state, f"{result.points:g}/{result.max_points:g}",
+        rows.append(Row(student, name, state, f"{result.points - result.late_penalty:g}/{result.max_points:g}",
                         "; ".join(f"{nb}: {why}" for nb, why in reasons.items()), lost_points(result)))
     return rows
 
