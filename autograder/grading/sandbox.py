@@ -428,12 +428,14 @@ def become_subreaper() -> None:
         _libc().prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 
 
-def kill_tree(student_pid: int, bystanders: frozenset[int] = frozenset()) -> None:
+def kill_tree(student_pid: int, bystanders: frozenset[int] = frozenset(), uid: int | None = None) -> None:
     """Kill a student process, its session, and every descendant that escaped the session.
 
     ``bystanders`` are our own children that existed before the student process started (helpers of
     the worker); everything else below us is the student's and is swept until none is left, because
-    a fork bomb keeps forking while it is being killed.
+    a fork bomb keeps forking while it is being killed. With the student's own ``uid``
+    (:func:`student_identity`), every process of that uid is swept too: one that called
+    ``setsid()`` and lost its parent has left our tree where no subreaper caught it.
     """
     try:
         os.killpg(student_pid, signal.SIGKILL)
@@ -445,6 +447,8 @@ def kill_tree(student_pid: int, bystanders: frozenset[int] = frozenset()) -> Non
             strays = [c for c in me.children(recursive=True) if c.pid not in bystanders]
         except psutil.Error:
             break
+        if uid is not None:
+            strays += [p for p in psutil.process_iter(["uids"]) if p.info["uids"] and p.info["uids"].real == uid]
         if not strays:
             break
         for child in strays:

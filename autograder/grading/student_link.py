@@ -130,7 +130,7 @@ class StudentSession:
 
     def close(self) -> None:
         if self.process is not None:
-            sandbox.kill_tree(self.process.pid, self._bystanders)
+            sandbox.kill_tree(self.process.pid, self._bystanders, sandbox.student_identity())
             try:
                 self.process.wait(timeout=5)
             except subprocess.TimeoutExpired:

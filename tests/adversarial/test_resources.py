@@ -124,7 +124,13 @@ def test_time_limits_count_the_students_cpu_time_not_the_wait(tmp_path: Path) ->
             session.run_cell("while True:\n    pass")
 
 
-def test_processes_that_left_the_students_session_count_against_the_student(tmp_path: Path) -> None:
+def test_processes_that_left_the_students_session_count_against_the_student_and_die_with_it(tmp_path: Path) -> None:
+    import psutil
+
+    from autograder.grading import sandbox
+
+    if sandbox.student_identity() is None:
+        sandbox.become_subreaper()  # without a uid of its own, the orphans are caught as a worker catches them
     with StudentSession(tmp_path, Limits(cell_timeout=20, memory_bytes=2**31)) as session:
         session.set_time_limit(20, wall_seconds=60)
         ran = session.run_cell(
@@ -139,6 +145,8 @@ def test_processes_that_left_the_students_session_count_against_the_student(tmp_
         session.set_time_limit(1.0, wall_seconds=120)
         with pytest.raises(StudentTimeout, match="CPU time"):  # the student process itself only sleeps
             session.run_cell("import time\ntime.sleep(120)")
+    spinners = [p for p in psutil.process_iter(["cwd"]) if p.info["cwd"] == str(tmp_path)]
+    assert spinners == []
 
 
 def _toy_job(notebook: dict, limits: Limits, student: str = "student") -> SubmissionJob:
