@@ -69,14 +69,15 @@ def collect(workspace: Workspace, assignment: str, where: Path) -> CollectReport
     that no one silently replaces anyone. Holds the workspace's grading lock: a hand-in never
     changes under a running ``grade``.
     """
-    with workspace.grading_lock():
-        return _collect(workspace, assignment, Path(where))
-
-
-def _collect(workspace: Workspace, assignment: str, where: Path) -> CollectReport:
+    where = Path(where)
     if not where.is_dir():
         raise FileNotFoundError(f"submissions folder {where} does not exist")
-    expected = list(workspace.source_notebooks(assignment))
+    expected = list(workspace.source_notebooks(assignment))  # an unknown assignment raises here
+    with workspace.grading_lock():
+        return _collect(workspace, assignment, where, expected)
+
+
+def _collect(workspace: Workspace, assignment: str, where: Path, expected: list[str]) -> CollectReport:
     report = CollectReport()
     claimants: dict[str, list[tuple[str, str, Path, datetime | None]]] = {}  # casefolded id -> claims
     for name, path, timestamp in _submissions_in(where, assignment, report):
