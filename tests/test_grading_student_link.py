@@ -142,3 +142,37 @@ def test_collect_takes_the_latest_submission_from_an_nbgrader_exchange(tmp_path:
     report = collect(workspace, "toy", tmp_path / "exchange" / "course")
     assert report.imported == ["ana"]
     assert (workspace.submission_dir("ana", "toy") / "which.txt").read_text() == "new"
+
+
+def test_a_traceback_names_the_cell_by_its_number_and_no_path_of_the_grading_machine(session, tmp_path: Path) -> None:
+    (tmp_path / "helper.py").write_text("def halve(x):\n    raise ValueError('odd length')\n")
+    in_numpy = session.run_cell("import numpy as np\ndef square(x):\n    return np.reshape(x, (4, 4))\nsquare(np.ones(3))",
+                                number=7)
+    in_a_file = session.run_cell("import helper\nhelper.halve([1, 2, 3])", number=9)
+    with_magic = session.run_cell("%time x = 1\n1 / 0", number=4)
+    assert '<cell 7>", line 4' in in_numpy.error and '<cell 7>", line 3, in square' in in_numpy.error
+    assert "numpy/" in in_numpy.error  # library frames keep their package-relative name
+    assert '<cell 9>", line 2' in in_a_file.error and 'File "helper.py", line 2, in halve' in in_a_file.error
+    assert "<cell 4>" in with_magic.error and "ZeroDivisionError" in with_magic.error
+    for error in (in_numpy.error, in_a_file.error, with_magic.error):
+        assert "site-packages" not in error and "/root" not in error and str(tmp_path) not in error
+        assert "student_process" not in error and 'File "/' not in error
+
+
+def test_feedback_and_the_traceback_give_a_failing_cell_the_same_number(tmp_path: Path) -> None:
+    import nbformat
+
+    from autograder.grading.self_check import check_notebook
+
+    notebook = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("# Warm-up"),
+        nbformat.v4.new_code_cell("x = 1"),
+        nbformat.v4.new_markdown_cell("Now a function."),
+        nbformat.v4.new_code_cell("def f():\n    raise ValueError('boom')\nf()"),
+    ])
+    path = tmp_path / "warmup.ipynb"
+    path.write_text(nbformat.writes(notebook))
+    result, _ = check_notebook(path, tmp_path / "no_source", Limits(cell_timeout=20, memory_bytes=2**31))
+    [failed] = [cell for cell in result.cell_outputs if cell.error]
+    assert failed.index + 1 == 4  # the number the feedback page shows
+    assert '<cell 4>", line 3' in failed.error and '<cell 4>", line 2, in f' in failed.error

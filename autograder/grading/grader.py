@@ -153,7 +153,8 @@ class _Run:
         started = time.monotonic()
         self.session.set_time_limit(self.budget(), self.wall_budget())
         try:
-            ran = self.session.run_cell(cells.source_of(self.cells[index]), self.output_left)
+            # numbered as the feedback page numbers it, so the traceback's <cell N> is that cell
+            ran = self.session.run_cell(cells.source_of(self.cells[index]), self.output_left, number=index + 1)
         except StudentTimeout as timeout:
             self.stop()
             self.timed_out = True

@@ -163,11 +163,12 @@ class StudentSession:
         self._cpu_meter = _CpuMeter(self.process.pid, self._bystanders) if self.process is not None else None
 
     # -------------------------------------------------------------- requests
-    def run_cell(self, source: str, output_limit: int | None = None) -> CellRun:
-        """Run one cell; its output and error together are cut to ``output_limit`` characters
+    def run_cell(self, source: str, output_limit: int | None = None, number: int = 1) -> CellRun:
+        """Run one cell, ``number`` in the student's notebook (its tracebacks say ``<cell NUMBER>``);
+        its output and error together are cut to ``output_limit`` characters
         (``Limits.max_output_chars`` by default), in the student process and again here."""
         limit = self.limits.max_output_chars if output_limit is None else min(output_limit, self.limits.max_output_chars)
-        reply = self._request(("run", source, limit))
+        reply = self._request(("run", source, limit, number))
         if not (isinstance(reply, tuple) and len(reply) == 4 and reply[0] == "ran"):
             raise StudentCrashed("the student process sent a malformed reply")
         _, ok, output, error = reply

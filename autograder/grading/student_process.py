@@ -5,7 +5,7 @@ nothing of the grader is importable, so it depends on the standard library, NumP
 only. It talks to the grader over the socket ``FD`` with pickled tuples, each framed by its length (8 bytes, big-endian):
 
     grader -> student                       student -> grader
-    ("run", source, output_limit)           ("ran", ok, output, error)
+    ("run", source, output_limit, number)   ("ran", ok, output, error)
     ("lookup", name)                        ("value", encoded)  or  ("error", type, message)
     ("call", handle, args, kwargs)          ("value", encoded)  or  ("error", type, message)
     ("getattr", handle, name)               ... same
@@ -14,6 +14,10 @@ only. It talks to the grader over the socket ``FD`` with pickled tuples, each fr
     ("release", handles)                    (no answer)
                                             ("callback", id, args, kwargs) while a call runs,
     ("returned", ok, encoded)               answered by the grader before the call goes on
+
+A cell's code is named ``<cell NUMBER>``, NUMBER being its place in the student's notebook as the
+grader counts it, so that a traceback points at the cell the feedback page shows; tracebacks keep
+no frame of this server and no path of the machine (see :func:`_describe`).
 
 Values cross as a tagged tree that the grader decodes without trusting it (see ``wire``): plain
 numbers, strings, NumPy arrays of numbers as ``("a", dtype, shape, bytes)`` and NumPy scalars as
@@ -28,6 +32,7 @@ import io
 import linecache
 import os
 import pickle
+import re
 import socket
 import struct
 import sys
@@ -71,7 +76,6 @@ class StudentServer:
         self.next_handle = 1
         self.user_ns: dict = {"__name__": "__main__", "__builtins__": builtins, "display": _display}
         self.shell = None  # IPython, started only for cells that need it (it costs a second to import)
-        self.cells_run = 0
 
     # -------------------------------------------------------------- running cells
     def _ipython(self):
@@ -90,25 +94,26 @@ class StudentServer:
     def namespace(self) -> dict:
         return self.user_ns
 
-    def run(self, source: str, output_limit: int) -> tuple:
-        """Run one cell; its output and error together keep at most ``output_limit`` characters
-        (an error always keeps the last ``ERROR_TAIL_CHARS`` of its traceback)."""
+    def run(self, source: str, output_limit: int, number: int) -> tuple:
+        """Run cell ``number`` of the notebook; its output and error together keep at most
+        ``output_limit`` characters (an error always keeps the last ``ERROR_TAIL_CHARS`` of its traceback)."""
         notebook_bound = output_limit < self.output_limit  # what is left of the notebook's allowance binds
         captured = CappedText(output_limit, "; the notebook's output allowance is spent" if notebook_bound else "")
         saved = sys.stdout, sys.stderr
         sys.stdout = sys.stderr = captured
         error = None
-        self.cells_run += 1
         # MPLBACKEND=Agg already draws off screen; the magic that asks for it needs no IPython
         source = "\n".join(line for line in source.splitlines() if not line.strip().startswith("%matplotlib"))
         try:
             if _needs_ipython(source):
-                result = self._ipython().run_cell(source, store_history=False, silent=False)
+                shell = self._ipython()
+                shell.execution_count = number  # IPython names the cell's code after it
+                result = shell.run_cell(source, store_history=False, silent=False)
                 failure = result.error_before_exec or result.error_in_exec
                 if failure is not None:
                     error = _describe(failure)
             else:
-                name = f"<cell {self.cells_run}>"
+                name = f"<cell {number}>"
                 linecache.cache[name] = (len(source), None, source.splitlines(True), name)  # code in tracebacks
                 exec(compile(source, name, "exec"), self.user_ns)
         except BaseException as failure:  # SystemExit, KeyboardInterrupt raised by the student
@@ -177,7 +182,7 @@ class StudentServer:
                 self.handles.pop(handle, None)
             return
         if kind == "run":
-            self.send(self.run(message[1], min(self.output_limit, int(message[2]))))
+            self.send(self.run(message[1], min(self.output_limit, int(message[2])), int(message[3])))
             return
         try:
             if kind == "lookup":
@@ -245,11 +250,45 @@ def _display(*values: object) -> None:
         print(repr(value))
 
 
+SERVER_FILES = (os.path.basename(__file__), "interactiveshell.py")  # frames of ours, not the student's
+
+
 def _describe(failure: BaseException) -> str:
-    """The student's own traceback, without the frames of this server."""
-    lines = traceback.format_exception(type(failure), failure, failure.__traceback__)
-    kept = [line for line in lines if "student_process.py" not in line and "interactiveshell.py" not in line]
-    return "".join(kept)[-4000:]
+    """The student's own traceback: no frame of this server, cells named ``<cell NUMBER>``, and
+    other files named from their package (``numpy/core/fromnumeric.py``), never by a path of this
+    machine (the grader's, the TA's installation)."""
+    report = traceback.TracebackException(type(failure), failure, failure.__traceback__)
+    _clean_frames(report, set())
+    return "".join(report.format())[-4000:]
+
+
+def _clean_frames(report: traceback.TracebackException, seen: set) -> None:
+    if id(report) in seen:
+        return
+    seen.add(id(report))
+    frames = [frame for frame in report.stack if os.path.basename(frame.filename) not in SERVER_FILES]
+    for frame in frames:
+        frame.line  # read the source line while the frame still names its file
+        frame.filename = _shown_name(frame.filename)
+    report.stack = traceback.StackSummary.from_list(frames)
+    for linked in (report.__cause__, report.__context__):  # chained errors have frames of their own
+        if linked is not None:
+            _clean_frames(linked, seen)
+
+
+def _shown_name(filename: str) -> str:
+    """``<cell 3>`` for a cell (IPython's ``<ipython-input-3-...>`` too); a file's path relative to
+    the entry of ``sys.path`` it was imported from, else its bare name."""
+    ipython_cell = re.fullmatch(r"<ipython-input-(\d+)-\w+>", filename)
+    if ipython_cell:
+        return f"<cell {ipython_cell.group(1)}>"
+    if not os.path.isabs(filename):
+        return filename
+    roots = sorted((entry.rstrip("/") for entry in sys.path if os.path.isabs(entry)), key=len, reverse=True)
+    for root in roots:
+        if filename.startswith(root + "/"):
+            return filename[len(root) + 1:]
+    return os.path.basename(filename)
 
 
 def main() -> None:
