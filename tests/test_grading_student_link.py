@@ -159,20 +159,32 @@ def test_a_traceback_names_the_cell_by_its_number_and_no_path_of_the_grading_mac
         assert "student_process" not in error and 'File "/' not in error
 
 
-def test_feedback_and_the_traceback_give_a_failing_cell_the_same_number(tmp_path: Path) -> None:
+def _check_cells(tmp_path: Path, *sources: str):
+    """``bpk-grade check`` of a notebook without an instructor source: a source starting with "#"
+    is a markdown cell, any other a code cell."""
     import nbformat
 
     from autograder.grading.self_check import check_notebook
 
     notebook = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_markdown_cell("# Warm-up"),
-        nbformat.v4.new_code_cell("x = 1"),
-        nbformat.v4.new_markdown_cell("Now a function."),
-        nbformat.v4.new_code_cell("def f():\n    raise ValueError('boom')\nf()"),
+        nbformat.v4.new_markdown_cell(source) if source.startswith("#") else nbformat.v4.new_code_cell(source)
+        for source in sources
     ])
     path = tmp_path / "warmup.ipynb"
     path.write_text(nbformat.writes(notebook))
-    result, _ = check_notebook(path, tmp_path / "no_source", Limits(cell_timeout=20, memory_bytes=2**31))
+    return check_notebook(path, tmp_path / "no_source", Limits(cell_timeout=20, memory_bytes=2**31))
+
+
+def test_feedback_and_the_traceback_give_a_failing_cell_the_same_number(tmp_path: Path) -> None:
+    result, _ = _check_cells(tmp_path, "# Warm-up", "x = 1", "# Now a function", "def f():\n    raise ValueError('boom')\nf()")
     [failed] = [cell for cell in result.cell_outputs if cell.error]
     assert failed.index + 1 == 4  # the number the feedback page shows
     assert '<cell 4>", line 3' in failed.error and '<cell 4>", line 2, in f' in failed.error
+
+
+def test_check_shows_a_failing_public_checks_whole_message(tmp_path: Path) -> None:
+    from autograder.grading.self_check import format_report
+
+    result, hidden = _check_cells(tmp_path, "raise AssertionError('dx is wrong\\nlargest error at [0, 2]')")
+    report = format_report(result, hidden)
+    assert "dx is wrong" in report and "largest error at [0, 2]" in report

@@ -70,6 +70,7 @@ def format_report(result: NotebookResult, hidden_tests_used: bool) -> str:
             for line in (test.reason or test.failure).splitlines():
                 lines.append(f"      {line}")
     for cell in result.cell_outputs:
-        if cell.error:
-            lines.append(f"  cell {cell.index + 1} raised: {cell.error.strip().splitlines()[-1]}")
+        if cell.error:  # whole: a public check's message spans lines, and the traceback is the student's own
+            lines.append(f"  cell {cell.index + 1} raised:")
+            lines.extend(f"      {line}" for line in cell.error.strip().splitlines())
     return "\n".join(lines)
