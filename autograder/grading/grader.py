@@ -14,11 +14,13 @@ This runs in a worker (a pool process or a Dask worker) and touches no shared st
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
+from typing import Iterable
 
 from . import cells, sandbox
 from .results import CellOutput, NotebookJob, NotebookResult, SubmissionJob, SubmissionResult
@@ -30,38 +32,73 @@ MAX_RESTARTS = 3
 
 
 def grade_submission(job: SubmissionJob) -> SubmissionResult:
-    """Grade every notebook of ``job`` in a fresh temporary directory holding only its files."""
+    """Grade every notebook of ``job`` in a fresh temporary directory laid out as the student's
+    course: ``course/<assignment>/`` holds the submission (its notebooks and files, writable), and
+    beside it ``course/<other>/`` the student's notebooks of other assignments (readable only), so
+    that a notebook loading earlier answers (``answers_from("layers.ipynb")``,
+    ``answers_from("../02_linear_classifiers/...")``) finds the student's own."""
     sandbox.become_subreaper()
     timings = {"kernel_start": 0.0, "execution": 0.0, "checks": 0.0}
-    private = Path(tempfile.mkdtemp(prefix="bpk-submission-"))  # the grader's: the student gets work/
+    private = Path(tempfile.mkdtemp(prefix="bpk-submission-"))  # the grader's: the student gets course/
     try:
-        workdir = private / "work"
-        workdir.mkdir()
+        course = private / "course"
+        workdir = course / job.assignment
+        workdir.mkdir(parents=True)
+        copy_into(workdir, submitted_notebooks(job).items())
         write_files(workdir, job.files, job.file_paths)
+        read_only = write_other_assignments(course, job)
         job = replace(job, library_path=private_library(job.library_path, private / "library"))
-        notebooks = [grade_notebook(notebook, workdir, job, timings) for notebook in job.notebooks]
+        notebooks = [grade_notebook(notebook, workdir, job, timings, read_only) for notebook in job.notebooks]
     finally:
         sandbox.remove_tree(private)  # TemporaryDirectory's cleanup would follow a student's links
     return SubmissionResult(job.student, job.assignment, notebooks, {k: round(v, 4) for k, v in timings.items()})
 
 
+def submitted_notebooks(job: SubmissionJob) -> dict[str, bytes]:
+    """The submission's notebooks as the student handed them in: name -> content."""
+    return {notebook.name: json.dumps(notebook.submitted).encode()
+            for notebook in job.notebooks if notebook.submitted is not None}
+
+
+def write_other_assignments(course: Path, job: SubmissionJob) -> list[Path]:
+    """Copy the student's notebooks of other assignments into ``course/<other>/``, which stay the
+    grader's (the student may read them, never write them); returns those folders."""
+    others = {name: content for name, content in job.other_assignments.items()
+              if _assignment_of(name) not in (None, job.assignment)}
+    copy_into(course, others.items())
+    return sorted({course / _assignment_of(name) for name in others})
+
+
+def _assignment_of(name: str) -> str | None:
+    """The assignment of "<assignment>/<notebook>"; None for any other shape of name."""
+    parts = PurePosixPath(name).parts
+    if len(parts) != 2 or PurePosixPath(name).is_absolute() or ".." in parts:
+        return None
+    return parts[0]
+
+
 def write_files(workdir: Path, files: dict[str, bytes], paths: dict[str, str] | None = None) -> None:
     """Fill a new ``workdir`` with ``files`` (name -> content) and ``paths`` (name -> file here), then
-    hand it to the student (before any student code runs).
+    hand it to the student (before any student code runs)."""
+    copy_into(workdir, [*files.items(), *(paths or {}).items()])
+    sandbox.hand_over(workdir)
+
+
+def copy_into(folder: Path, files: Iterable[tuple[str, bytes | str]]) -> None:
+    """Write each (relative name, content or path of a file here) under ``folder``.
 
     Copies stream through the kernel, so a large hand-in never sits in this process's memory.
     """
-    for name, content in [*files.items(), *(paths or {}).items()]:
+    for name, content in files:
         relative = PurePosixPath(name)
         if relative.is_absolute() or ".." in relative.parts:
             continue  # a zip entry that points outside the submission
-        target = workdir / relative
+        target = folder / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         if isinstance(content, bytes):
             target.write_bytes(content)
         else:
             shutil.copyfile(content, target)
-    sandbox.hand_over(workdir)
 
 
 def zero_notebook(notebook: NotebookJob, reason: str) -> NotebookResult:
@@ -82,8 +119,10 @@ class _Run:
     ``Limits.max_notebook_output_chars`` characters of output between them.
     """
 
-    def __init__(self, workdir: Path, job: SubmissionJob, graded_cells: list, timings: dict) -> None:
+    def __init__(self, workdir: Path, job: SubmissionJob, graded_cells: list, timings: dict,
+                 read_only: list[Path]) -> None:
         self.workdir, self.job, self.cells, self.timings = workdir, job, graded_cells, timings
+        self.read_only = read_only
         self.limits: Limits = job.limits
         self.deadline = time.monotonic() + self.limits.notebook_timeout
         self.session: StudentSession | None = None
@@ -117,7 +156,7 @@ class _Run:
         if self.restarts > MAX_RESTARTS:
             raise StudentCrashed(f"the kernel failed {MAX_RESTARTS} times; the remaining tests could not run")
         started = time.monotonic()
-        session = StudentSession(self.workdir, self.limits, self.job.library_path)
+        session = StudentSession(self.workdir, self.limits, self.job.library_path, self.read_only)
         try:
             session.start()
         except BaseException:
@@ -177,8 +216,10 @@ class _Run:
             self.session = None
 
 
-def grade_notebook(notebook: NotebookJob, workdir: Path, job: SubmissionJob, timings: dict) -> NotebookResult:
-    """Run one notebook's cells and the instructor's tests; never raises for anything the student did."""
+def grade_notebook(notebook: NotebookJob, workdir: Path, job: SubmissionJob, timings: dict,
+                   read_only: list[Path] | None = None) -> NotebookResult:
+    """Run one notebook's cells and the instructor's tests in ``workdir``, where the student process
+    may also read the folders ``read_only``; never raises for anything the student did."""
     if notebook.submitted is None:
         return zero_notebook(notebook, notebook.problem or "notebook missing from the submission")
     source_tests = {cells.grade_id(c): c for c in cells.test_cells(notebook.source)}
@@ -191,7 +232,7 @@ def grade_notebook(notebook: NotebookJob, workdir: Path, job: SubmissionJob, tim
             steps.append(("student", index))  # the student's code, or a given cell restored from the source
 
     checker = Checker(notebook.source, Path(job.assignment_dir))
-    run = _Run(workdir, job, graded, timings)
+    run = _Run(workdir, job, graded, timings, read_only or [])
     outputs: list[CellOutput] = []
     outcomes: dict[str, TestOutcome] = {}
     try:

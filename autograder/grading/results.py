@@ -41,12 +41,17 @@ class SubmissionJob:
     limits: Limits = field(default_factory=Limits)
     file_paths: dict[str, str] = field(default_factory=dict)  # name in the submission -> absolute path
     submission_digest: str = ""  # of the hand-in graded (Workspace.submission_digest)
+    # the student's notebooks of their other assignments, which a notebook may load its earlier
+    # answers from: "<assignment>/<notebook>" -> absolute path here, or the content itself
+    other_assignments: dict[str, str | bytes] = field(default_factory=dict)
 
     def with_file_contents(self) -> "SubmissionJob":
         """This job with every file as content, for a worker that does not share this filesystem."""
         files = dict(self.files)
         files.update((name, Path(path).read_bytes()) for name, path in self.file_paths.items())
-        return replace(self, files=files, file_paths={})
+        others = {name: Path(path).read_bytes() if isinstance(path, str) else path
+                  for name, path in self.other_assignments.items()}
+        return replace(self, files=files, file_paths={}, other_assignments=others)
 
 
 @dataclass

@@ -16,8 +16,9 @@ A student process is started with :func:`preexec` (run in the child between fork
   namespace maps no such uid, it stays root without any capability, and ``status`` says so);
 - applies a Landlock ruleset (Linux 5.13+, no privileges needed): the process may read the Python
   installation, the system libraries, the few files of ``/etc``, ``/sys`` and ``/dev`` that Python,
-  NumPy and matplotlib open, and its own ``/proc/<pid>`` (the rule is added after fork, for the
-  child's pid, so ``/proc/<grader>/cmdline`` and ``environ`` stay closed); it may write its
+  NumPy and matplotlib open, its own ``/proc/<pid>`` (the rule is added after fork, for the
+  child's pid, so ``/proc/<grader>/cmdline`` and ``environ`` stay closed), and the grader's copies
+  of the student's notebooks of other assignments (which stay the grader's); it may write its
   submission's folder, its private home, ``/dev/null`` and ``/dev/zero``, and nothing else
   (``/dev/shm`` and ``/tmp`` included: no channel between students, no memory outside
   ``RLIMIT_AS``). It cannot signal processes outside its own sandbox;

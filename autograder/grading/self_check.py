@@ -1,6 +1,8 @@
 """``check``: grade one notebook for its author, with the same checks and messages as the TA's run.
 
-The notebook runs in the same sandbox and its tests come from the instructor's source notebook of
+The notebook runs in the same sandbox, in a copy of its folder with the course tree's other
+assignment folders beside it (readable only, so that the earlier answers it loads are the
+student's, as in the TA's grading), and its tests come from the instructor's source notebook of
 the same name (when ``solutions/`` is at hand, as in a clone of the kit), so a student sees exactly
 the points and messages the class grading will give, and never a line of hidden test code. Without
 a source notebook, the notebook's own (public) test cells are run the same way.
@@ -12,11 +14,11 @@ import json
 import tempfile
 from pathlib import Path
 
-from .grader import grade_notebook, write_files
+from .grader import copy_into, grade_notebook, write_files, write_other_assignments
 from .results import NotebookJob, NotebookResult, SubmissionJob
 from .sandbox import Limits, remove_tree
 from .student_library import build_student_library
-from .workspace import handed_in_files
+from .workspace import MAX_NOTEBOOK_BYTES, handed_in_files
 
 
 def find_source(notebook: Path, source_root: Path) -> Path | None:
@@ -25,6 +27,20 @@ def find_source(notebook: Path, source_root: Path) -> Path | None:
         return None
     matches = sorted(source_root.glob(f"*/{notebook.name}"))
     return matches[0] if matches else None
+
+
+def course_notebooks(folder: Path) -> dict[str, str]:
+    """The notebooks of the assignment folders beside ``folder`` (a student's course tree):
+    "<assignment>/<notebook>" -> absolute path."""
+    folder = Path(folder).resolve()
+    return {f"{other.name}/{path.name}": str(path)
+            for other in sorted(folder.parent.iterdir()) if other.is_dir() and other != folder
+            for path in _notebooks_in(other)}
+
+
+def _notebooks_in(folder: Path) -> list[Path]:
+    return [path for path in sorted(Path(folder).glob("*.ipynb"))
+            if path.is_file() and not path.is_symlink() and path.stat().st_size <= MAX_NOTEBOOK_BYTES]
 
 
 def check_notebook(notebook: Path, source_root: Path, limits: Limits | None = None) -> tuple[NotebookResult, bool]:
@@ -45,14 +61,20 @@ def check_notebook(notebook: Path, source_root: Path, limits: Limits | None = No
     scratch = Path(tempfile.mkdtemp(prefix="bpk-check-"))
     try:
         library = build_student_library(scratch / "library")
-        job = SubmissionJob("you", assignment_dir.name, [NotebookJob(notebook.name, source, submitted)],
-                            files, str(assignment_dir), library, limits or Limits())
-        workdir = scratch / "work"
-        workdir.mkdir()
+        # named as in the student's tree, so that "../03_backprop/layers.ipynb" finds its copy
+        assignment = notebook.parent.resolve().name
+        job = SubmissionJob("you", assignment, [NotebookJob(notebook.name, source, submitted)],
+                            files, str(assignment_dir), library, limits or Limits(),
+                            other_assignments=course_notebooks(notebook.parent))
+        workdir = scratch / "course" / assignment
+        workdir.mkdir(parents=True)
+        copy_into(workdir, ((path.name, str(path)) for path in _notebooks_in(notebook.parent)))
         write_files(workdir, files)
-        result = grade_notebook(job.notebooks[0], workdir, job, {"kernel_start": 0.0, "execution": 0.0, "checks": 0.0})
+        read_only = write_other_assignments(workdir.parent, job)
+        result = grade_notebook(job.notebooks[0], workdir, job, {"kernel_start": 0.0, "execution": 0.0, "checks": 0.0},
+                                read_only)
     finally:
-        remove_tree(scratch)  # TemporaryDirectory's cleanup would follow links left in work/
+        remove_tree(scratch)  # TemporaryDirectory's cleanup would follow links left in course/
     return result, source_path is not None
 
 

@@ -29,7 +29,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 import psutil
 
@@ -68,12 +68,15 @@ class StudentSession:
 
     ``library_path`` lists the folders (``os.pathsep``-separated) of the student edition of the
     library; they are the only code outside the Python installation the process can read.
+    ``read_only`` folders it may read but not write (the student's other assignments).
     """
 
-    def __init__(self, workdir: Path, limits: Limits, library_path: str | None = None) -> None:
+    def __init__(self, workdir: Path, limits: Limits, library_path: str | None = None,
+                 read_only: Iterable[Path] = ()) -> None:
         self.workdir = Path(workdir)
         self.limits = limits
         self.library_path = library_path  # os.pathsep-separated folders the student may import from
+        self.read_only = [Path(folder) for folder in read_only]  # e.g. the student's other assignments
         self.process: subprocess.Popen | None = None
         self.home: Path | None = None  # the process's private HOME, new at each start
         self.socket: socket.socket | None = None
@@ -90,6 +93,7 @@ class StudentSession:
         readable = sandbox.system_read_paths() + [str(SERVER_SCRIPT)]
         if self.library_path:
             readable += self.library_path.split(os.pathsep)
+        readable += [str(folder) for folder in self.read_only]
         uid = sandbox.student_identity()
         self.home = Path(tempfile.mkdtemp(prefix="bpk-home-"))
         _seed_matplotlib_cache(self.home / "matplotlib")

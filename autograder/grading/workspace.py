@@ -240,7 +240,20 @@ class Workspace:
         # the files travel as paths: the worker copies them, so no job holds a hand-in in memory
         return SubmissionJob(student, assignment, notebooks, {}, str(self.source_root / assignment),
                              library_path, limits, file_paths=paths,
-                             submission_digest=self.submission_digest(student, assignment))
+                             submission_digest=self.submission_digest(student, assignment),
+                             other_assignments=self.other_notebooks(student, assignment))
+
+    def other_notebooks(self, student: str, assignment: str) -> dict[str, str]:
+        """The notebooks ``student`` handed in for the course's other assignments, which a later
+        notebook loads earlier answers from: "<assignment>/<notebook>" -> absolute path."""
+        notebooks = {}
+        for other in self.assignments():
+            if other == assignment:
+                continue
+            for path in sorted(self.submission_dir(student, other).glob("*.ipynb")):
+                if path.is_file() and not path.is_symlink() and path.stat().st_size <= MAX_NOTEBOOK_BYTES:
+                    notebooks[f"{other}/{path.name}"] = str(path)
+        return notebooks
 
 
 def assignments_in(source_root: Path) -> list[str]:

@@ -215,6 +215,21 @@ def test_nothing_outside_its_folders_is_writable(session: StudentSession, tmp_pa
     assert session.run_cell("open('/dev/null', 'w').write('x')\nopen('here.txt', 'w').write('x')").ok
 
 
+
+@needs_landlock
+def test_the_students_other_assignments_are_readable_and_never_writable(tmp_path: Path) -> None:
+    course = tmp_path / "course"
+    (course / "03_backprop").mkdir(parents=True)
+    earlier = course / "02_linear_classifiers"
+    earlier.mkdir()
+    (earlier / "linear_classifiers.ipynb").write_text("{}")
+    with StudentSession(course / "03_backprop", Limits(cell_timeout=20, memory_bytes=2**31), read_only=[earlier]) as student:
+        student.set_time_limit(60)
+        assert student.run_cell("print(open('../02_linear_classifiers/linear_classifiers.ipynb').read())").output == "{}\n"
+        assert not student.run_cell("open('../02_linear_classifiers/linear_classifiers.ipynb', 'w').write('x')").ok
+        assert not student.run_cell("open('../02_linear_classifiers/planted.py', 'w').write('x')").ok
+    assert (earlier / "linear_classifiers.ipynb").read_text() == "{}" and not (earlier / "planted.py").exists()
+
 # ---------------------------------------------------------------- when the grader runs as root
 @needs_root
 def test_as_root_the_student_runs_as_a_dedicated_unprivileged_uid(session: StudentSession) -> None:
