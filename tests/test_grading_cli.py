@@ -106,6 +106,18 @@ def test_demo_reuses_one_folder_and_says_how_to_open_the_pages(tmp_path: Path, m
     assert "file://" in report and (tmp_path / "grading-demo" / "grading" / "feedback").is_dir()
 
 
+
+def test_the_demo_class_hands_in_the_earlier_assignments_its_notebooks_load(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from autograder.grading import demo
+
+    graded = []
+    monkeypatch.setattr(demo, "grade_class", lambda workspace, assignment, **_: graded.append(assignment))
+    solutions = Path(__file__).parents[1] / "solutions"
+    demo.run_demo(solutions, tmp_path / "demo", assignments=["03_backprop"], release_root=tmp_path / "no_release")
+    submitted = tmp_path / "demo" / "grading" / "submitted" / "reference"
+    assert (submitted / "02_linear_classifiers" / "linear_classifiers.ipynb").is_file()  # deep_networks loads it
+    assert graded == ["03_backprop"]
+
 @pytest.mark.slow
 def test_export_shows_public_checks_as_pass_or_fail(tmp_path: Path) -> None:
     import json

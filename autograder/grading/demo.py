@@ -1,8 +1,8 @@
 """The whole grading pipeline on a made-up class, start to finish, in a scratch folder.
 
 Builds the release, writes submissions for a small class (the reference solutions, the blank
-release, and copies of the solutions with typical mistakes planted in them), collects, grades them
-in parallel, writes feedback pages and the CSV, and prints the grade table: what a TA sees, without
+release, and copies of the solutions with typical mistakes planted in them), collects them with
+the earlier assignments their notebooks load answers from, grades the chosen ones in parallel, writes feedback pages and the CSV, and prints the grade table: what a TA sees, without
 a real class. Everything goes to one folder (``./grading-demo/`` by default), emptied at the start of
 each run, so demos never pile up.
 """
@@ -23,7 +23,7 @@ from .export import export_csv
 from .feedback import write_all_feedback
 from .sandbox import Limits
 from .status import format_table, status_rows
-from .workspace import Workspace
+from .workspace import Workspace, assignments_in
 
 
 @dataclass(frozen=True)
@@ -87,6 +87,11 @@ def write_class(source_root: Path, release_root: Path, assignments: list[str], w
     return notes
 
 
+def earlier_assignments(source_root: Path, assignments: list[str]) -> list[str]:
+    """The source's assignments that come before the last of ``assignments`` and are not among them."""
+    return [name for name in assignments_in(source_root) if name < max(assignments) and name not in assignments]
+
+
 def run_demo(source_root: Path, workspace_root: Path | None = None, assignments: list[str] | None = None,
              workers: int | None = None, limits: Limits | None = None, release_root: Path | None = None) -> str:
     """Run the pipeline; return the report it prints (grade table and where everything went)."""
@@ -102,14 +107,17 @@ def run_demo(source_root: Path, workspace_root: Path | None = None, assignments:
         release_root = scratch / "release"
         release(output=release_root)
     inbox = scratch / "inbox"
-    notes = write_class(source_root, release_root, assignments, inbox)
-    for assignment in assignments:
+    # later notebooks load the student's answers from earlier assignments: the class handed those in too
+    handed_in = sorted(set(assignments) | set(earlier_assignments(source_root, assignments)))
+    notes = write_class(source_root, release_root, handed_in, inbox)
+    for assignment in handed_in:
         collect(workspace, assignment, inbox / assignment)
-    grade_class(workspace, workers=workers, limits=limits or Limits(cell_timeout=60, notebook_timeout=600))
-    write_all_feedback(workspace)
+    for assignment in assignments:
+        grade_class(workspace, assignment, workers=workers, limits=limits or Limits(cell_timeout=60, notebook_timeout=600))
+        write_all_feedback(workspace, assignment)
     csv_path = workspace.root / "grades.csv"
     export_csv(workspace, csv_path)
-    report = [format_table(status_rows(workspace)), ""]
+    report = [format_table([row for assignment in assignments for row in status_rows(workspace, assignment)]), ""]
     report += [_first_failure_lines(workspace), ""]
     report += [f"note: {n}" for n in notes]
     pages = sorted(workspace.feedback.rglob("*.html"))
