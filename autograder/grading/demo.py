@@ -20,7 +20,7 @@ from . import cells
 from .autograde import grade_class
 from .collect import collect
 from .export import export_csv
-from .feedback import write_all_feedback
+from .feedback import CLASS_FOLDER, write_all_feedback
 from .sandbox import Limits
 from .status import format_table, status_rows
 from .workspace import Workspace
@@ -106,7 +106,7 @@ def run_demo(source_root: Path, workspace_root: Path | None = None, assignments:
     for assignment in assignments:
         collect(workspace, assignment, inbox / assignment)
     grade_class(workspace, workers=workers, limits=limits or Limits(cell_timeout=60, notebook_timeout=600))
-    write_all_feedback(workspace)
+    class_pages = [page for page in write_all_feedback(workspace) if page.parent.name == CLASS_FOLDER]
     csv_path = workspace.root / "grades.csv"
     export_csv(workspace, csv_path)
     report = [format_table(status_rows(workspace)), ""]
@@ -115,6 +115,7 @@ def run_demo(source_root: Path, workspace_root: Path | None = None, assignments:
     pages = sorted(workspace.feedback.rglob("*.html"))
     report += [f"feedback pages: {workspace.feedback} ({len(pages)}; each opens in a browser"
                + (f", e.g. {pages[0].as_uri()})" if pages else ")")]
+    report += [f"the class at a glance: {page.as_uri()}" for page in class_pages]
     report += [f"grades: {csv_path}", f"gradebook: {workspace.db_url}"]
     return "\n".join(report)
 
