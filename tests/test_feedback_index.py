@@ -101,6 +101,15 @@ def test_a_students_assignment_page_has_the_total_and_links_to_each_notebook(wor
     assert "layers.ipynb 2 / 5 1 of 2" in page.rows["notebooks"]
 
 
+def test_a_class_page_before_anything_is_graded_lists_who_handed_in(tmp_path: Path) -> None:
+    workspace = Workspace(tmp_path / "grading", SOURCE)
+    workspace.submission_dir("erin", ASSIGNMENT).mkdir(parents=True)
+    assert write_all_feedback(workspace, ASSIGNMENT) == [class_page_path(workspace, ASSIGNMENT)]
+    page = Page(class_page_path(workspace, ASSIGNMENT).read_text())
+    assert page.rows["grades"][1:] == ["erin pending"] and page.rows["checks"][1:] == []
+    assert "histogram" not in class_page_path(workspace, ASSIGNMENT).read_text()
+
+
 def test_student_ids_and_messages_are_escaped_on_the_class_page(workspace: Workspace) -> None:
     write_all_feedback(workspace, ASSIGNMENT)
     assert HOSTILE not in class_page_path(workspace, ASSIGNMENT).read_text()
