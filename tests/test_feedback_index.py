@@ -19,7 +19,7 @@ from autograder.grading.feedback import (
 from autograder.grading.results import NotebookResult, SubmissionResult
 from autograder.grading.status import Row
 from autograder.grading.workspace import Workspace
-from small_class import ASSIGNMENT, GRADED, HOSTILE, NOTEBOOK, PENDING, SOURCE, affine, small_class
+from small_class import ASSIGNMENT, GRADED, HOSTILE, NOTEBOOK, PENDING, SOURCE, affine, relu, small_class
 
 
 class Page(HTMLParser):
@@ -108,6 +108,19 @@ def test_a_class_page_before_anything_is_graded_lists_who_handed_in(tmp_path: Pa
     page = Page(class_page_path(workspace, ASSIGNMENT).read_text())
     assert page.rows["grades"][1:] == ["erin pending"] and page.rows["checks"][1:] == []
     assert "histogram" not in class_page_path(workspace, ASSIGNMENT).read_text()
+
+
+def test_a_likely_mistake_counts_wherever_the_message_names_it_and_checks_nobody_failed_share_a_line() -> None:
+    transposed = ("affine, one example: dw has shape (3, 5), expected (5, 3). "
+                  "Likely mistake: it is transposed (swap the factors of the matrix product, or use .T).")
+    results = [SubmissionResult(student, ASSIGNMENT, [NotebookResult(NOTEBOOK, [affine(0.0, transposed), relu(2.0)])])
+               for student in ("ann", "ben")]
+    rows = [Row(r.student, ASSIGNMENT, "graded", "0/5", "") for r in results]
+    text = render_class_page(ASSIGNMENT, rows, results)
+    page = Page(text)
+    assert len(page.rows["checks"]) == 2  # the header and the one check someone lost points on
+    assert "2 (100%): it is transposed (swap the factors of the matrix product, or use .T)" in page.rows["checks"][1]
+    assert "Nobody lost points on relu_backward_tests." in text
 
 
 def test_student_ids_and_messages_are_escaped_on_the_class_page(workspace: Workspace) -> None:

@@ -224,8 +224,11 @@ def render_class_page(assignment: str, rows: list[Row], results: list[Submission
     parts.append("<h2>What the class lost points on</h2>")
     parts.append("<table class='checks'><tr><th>Check</th><th>Notebook</th><th class='num'>Lost points</th>"
                  "<th>Most common causes</th></tr>")
-    for (notebook, grade_id), causes in _causes_per_check(results).items():
+    causes_per_check = _causes_per_check(results)
+    for (notebook, grade_id), causes in causes_per_check.items():
         students = sum(causes.values())
+        if not students:
+            continue
         share = students / len(results)
         listed = "".join(f"<li>{count} ({count / len(results):.0%}): {esc(cause)}</li>"
                          for cause, count in causes.most_common(TOP_CAUSES))
@@ -236,6 +239,9 @@ def render_class_page(assignment: str, rows: list[Row], results: list[Submission
             f"<td><ul class='causes'>{listed}</ul></td></tr>"
         )
     parts.append("</table>")
+    nobody = [grade_id for (_, grade_id), causes in causes_per_check.items() if not causes]
+    if nobody:  # a line, not a table row each: the checks the class got right need no attention
+        parts.append(f"<p class='nobody'>Nobody lost points on {esc(', '.join(nobody))}.</p>")
     parts.append("<h2>Grades</h2>")
     parts.append("<table class='grades'><tr><th>Student</th><th class='num'>Points</th><th>State</th>"
                  "<th>Late</th><th>Note</th></tr>")
@@ -254,9 +260,9 @@ def render_class_page(assignment: str, rows: list[Row], results: list[Submission
 
 
 def _causes_per_check(results: list[SubmissionResult]) -> dict[tuple[str, str], Counter]:
-    """Per (notebook, grade_id), in the notebooks' order: how many students lost points for each cause.
+    """Per (notebook, grade_id), those most lost first: how many students lost points for each cause.
 
-    A check nobody lost points on keeps an empty Counter, so the table lists every check."""
+    A check nobody lost points on has an empty Counter."""
     causes: dict[tuple[str, str], Counter] = {}
     for result in results:
         for notebook in result.notebooks:
@@ -275,7 +281,7 @@ def _cause(notebook: NotebookResult, test: TestOutcome) -> str:
         return first_line(notebook.problem)
     if test.reason:
         return first_line(test.reason)
-    likely = re.search(r"^\s*Likely mistake: (.*?)\.?\s*$", test.failure or "", re.MULTILINE)
+    likely = re.search(r"Likely mistake: (.*?)\.?\s*$", test.failure or "", re.MULTILINE)
     if likely:
         return likely.group(1)
     diagnosis = next((h["diagnosis"] for h in test.heatmaps if h.get("diagnosis")), None)
