@@ -99,6 +99,8 @@ def test_a_students_assignment_page_has_the_total_and_links_to_each_notebook(wor
     page = Page(text)
     assert page.hrefs == ["toy/layers.html"] and resolves(path, page.hrefs[0])
     assert "layers.ipynb 2 / 5 1 of 2" in page.rows["notebooks"]
+    assert "<li>layers/affine_backward_tests (0/3): timeout: the test ran past its time limit (20 s)</li>" in text
+    assert "<li>handed in" not in text  # the late penalty is said once, above the table
 
 
 def test_a_class_page_before_anything_is_graded_lists_who_handed_in(tmp_path: Path) -> None:
@@ -126,6 +128,7 @@ def test_a_likely_mistake_counts_wherever_the_message_names_it_and_checks_nobody
 def test_student_ids_and_messages_are_escaped_on_the_class_page(workspace: Workspace) -> None:
     write_all_feedback(workspace, ASSIGNMENT)
     assert HOSTILE not in class_page_path(workspace, ASSIGNMENT).read_text()
+    assert HOSTILE not in assignment_page_path(workspace, "mallory", ASSIGNMENT).read_text()
     student = "<img src=x onerror=alert(1)>"
     result = SubmissionResult(student, ASSIGNMENT, [NotebookResult(NOTEBOOK, [affine(0.0, HOSTILE)])])
     text = render_class_page(ASSIGNMENT, [Row(student, ASSIGNMENT, "graded", "0/3", HOSTILE)], [result])

@@ -24,7 +24,7 @@ from collections import Counter
 from pathlib import Path
 from urllib.parse import quote
 
-from .results import NotebookResult, SubmissionResult, first_line
+from .results import NotebookResult, SubmissionResult, first_line, lost_points
 from .status import Row, status_rows
 from .trusted_check import TestOutcome
 from .workspace import Workspace
@@ -200,10 +200,16 @@ def render_assignment_page(result: SubmissionResult) -> str:
     for notebook in result.notebooks:
         link = f"{quote(result.assignment)}/{quote(Path(notebook.name).stem)}.html"
         passed = sum(t.points >= t.max_points and not t.failure for t in notebook.tests)
+        tests = f"{passed} of {len(notebook.tests)}" if notebook.tests else "no graded tests"
         parts.append(f"<tr><td><a href='{esc(link)}'>{esc(notebook.name)}</a></td>"
-                     f"<td class='num'>{notebook.points:g} / {notebook.max_points:g}</td>"
-                     f"<td>{passed} of {len(notebook.tests)}</td></tr>")
-    parts.append("</table></body></html>")
+                     f"<td class='num'>{notebook.points:g} / {notebook.max_points:g}</td><td>{tests}</td></tr>")
+    parts.append("</table>")
+    lost = lost_points(result)[1 if result.seconds_late > 0 else 0:]  # the late penalty is said above
+    if lost:
+        parts.append("<h2>Where points were lost</h2><ul class='lost'>")
+        parts += [f"<li>{esc(line)}</li>" for line in lost]
+        parts.append("</ul>")
+    parts.append("</body></html>")
     return "\n".join(parts)
 
 
