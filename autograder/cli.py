@@ -3,7 +3,7 @@
     bpk-grade release                       build the student release (course/)
     bpk-grade collect ASSIGNMENT FOLDER     import submissions (folders, zips or an nbgrader exchange)
     bpk-grade grade [ASSIGNMENT]            grade what is not graded yet, in parallel (--regrade: all)
-    bpk-grade feedback [ASSIGNMENT]         an HTML page per student and notebook
+    bpk-grade feedback [ASSIGNMENT]         an HTML page per student and notebook, and the class's page
     bpk-grade export [ASSIGNMENT]           grades.csv, points per notebook and per test
     bpk-grade status [ASSIGNMENT]           graded / pending / failed, with reasons
     bpk-grade check NOTEBOOK                grade one notebook for its author (no hidden code shown)
@@ -125,10 +125,13 @@ def _run(args: argparse.Namespace) -> int:
         print(f"graded {len(run.graded)} submission(s); {run.skipped} already graded (use --regrade to redo)")
         return 0
     if args.command == "feedback":
-        from .grading.feedback import write_all_feedback
+        from .grading.feedback import CLASS_FOLDER, write_all_feedback
 
         pages = write_all_feedback(_workspace(args), args.assignment)
         print(f"wrote {len(pages)} feedback page(s) under {args.workspace / 'feedback'}")
+        for page in pages:
+            if page.parent.name == CLASS_FOLDER:
+                print(f"the class at a glance: {page.resolve().as_uri()}")
         return 0
     if args.command == "export":
         from .grading.export import export_grades

@@ -104,6 +104,8 @@ def test_demo_reuses_one_folder_and_says_how_to_open_the_pages(tmp_path: Path, m
     report = run_demo(SOURCE, assignments=["toy"], workers=2, limits=limits, release_root=release)
     assert not leftover.exists()
     assert "file://" in report and (tmp_path / "grading-demo" / "grading" / "feedback").is_dir()
+    class_page = (tmp_path / "grading-demo" / "grading" / "feedback" / "_class" / "toy.html").resolve()
+    assert f"the class at a glance: {class_page.as_uri()}" in report and class_page.is_file()
 
 
 

@@ -20,7 +20,7 @@ from . import cells
 from .autograde import grade_class
 from .collect import collect
 from .export import export_csv
-from .feedback import write_all_feedback
+from .feedback import CLASS_FOLDER, write_all_feedback
 from .sandbox import Limits
 from .status import format_table, status_rows
 from .workspace import Workspace, assignments_in
@@ -112,17 +112,18 @@ def run_demo(source_root: Path, workspace_root: Path | None = None, assignments:
     notes = write_class(source_root, release_root, handed_in, inbox)
     for assignment in handed_in:
         collect(workspace, assignment, inbox / assignment)
+    class_pages = []
     for assignment in assignments:
         grade_class(workspace, assignment, workers=workers, limits=limits or Limits(cell_timeout=60, notebook_timeout=600))
-        write_all_feedback(workspace, assignment)
+        class_pages += [page for page in write_all_feedback(workspace, assignment) if page.parent.name == CLASS_FOLDER]
     csv_path = workspace.root / "grades.csv"
     export_csv(workspace, csv_path)
     report = [format_table([row for assignment in assignments for row in status_rows(workspace, assignment)]), ""]
     report += [_first_failure_lines(workspace), ""]
     report += [f"note: {n}" for n in notes]
     pages = sorted(workspace.feedback.rglob("*.html"))
-    report += [f"feedback pages: {workspace.feedback} ({len(pages)}; each opens in a browser"
-               + (f", e.g. {pages[0].as_uri()})" if pages else ")")]
+    report += [f"feedback pages: {workspace.feedback} ({len(pages)}, each opens in a browser)"]
+    report += [f"the class at a glance: {page.as_uri()}" for page in class_pages]
     report += [f"grades: {csv_path}", f"gradebook: {workspace.db_url}"]
     return "\n".join(report)
 
