@@ -17,9 +17,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
-import os
 import shutil
-import sys
 import warnings
 from datetime import datetime, timezone
 from pathlib import Path
@@ -43,18 +41,11 @@ _quiet = logging.getLogger("backpropkit.grading.nbgrader")
 _quiet.setLevel(logging.ERROR)  # nbgrader's preprocessors log their routine steps; only errors matter here
 
 
-def _alembic_on_path() -> None:
-    """nbgrader runs the ``alembic`` command when it creates a gradebook; it sits beside our Python."""
-    if shutil.which("alembic") is None:
-        os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
-
-
 class GradebookWriter:
     def __init__(self, workspace: Workspace) -> None:
         self.workspace = workspace
         self._registered: set[str] = set()
         self.late_policy = late_submission_plugin(workspace.source_root.parent)
-        _alembic_on_path()
 
     def register_assignment(self, assignment: str) -> None:
         """Record the assignment's notebooks and cells from the instructor's source.
@@ -64,7 +55,7 @@ class GradebookWriter:
         """
         if assignment in self._registered:
             return
-        with Gradebook(self.workspace.db_url, self.workspace.course_id) as gradebook:
+        with self.workspace.gradebook() as gradebook:
             gradebook.update_or_create_assignment(assignment)
         for name, path in self.workspace.source_notebooks(assignment).items():
             notebook = nbformat.read(str(path), as_version=4)
@@ -105,7 +96,7 @@ class GradebookWriter:
                    for r in result.notebooks if by_name[r.name].submitted is not None}
         out_dir = self.workspace.autograded / job.student / job.assignment
         shutil.rmtree(out_dir, ignore_errors=True)  # no record of an earlier grading outlives this one
-        with Gradebook(self.workspace.db_url, self.workspace.course_id) as gradebook:
+        with self.workspace.gradebook() as gradebook:
             self._save_scores(gradebook, job, result)
         out_dir.mkdir(parents=True)
         for name, record in records.items():
@@ -149,7 +140,7 @@ class GradebookWriter:
                                   submission_digest=job.submission_digest)
         shutil.rmtree(self.workspace.autograded / job.student / job.assignment, ignore_errors=True)
         try:
-            with Gradebook(self.workspace.db_url, self.workspace.course_id) as gradebook:
+            with self.workspace.gradebook() as gradebook:
                 self._save_scores(gradebook, job, failed)
         except Exception:  # grading.json below still carries the zero and the reason
             logging.getLogger(__name__).exception("could not record %s/%s in the gradebook", job.student, job.assignment)

@@ -12,7 +12,6 @@ all: test cells run in the grader, and ``autograder.oracles`` holds reference fo
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 from pathlib import Path
 
@@ -31,7 +30,7 @@ def _fingerprint() -> str:
 def build_student_library(destination: Path) -> str:
     """Build the student edition under ``destination`` unless it is up to date.
 
-    Returns the entries to put on the student process's ``sys.path`` (joined by ``os.pathsep``).
+    Returns the folder to put on the student process's ``sys.path``.
     """
     destination = Path(destination)
     stamp = destination / ".fingerprint"
