@@ -2,10 +2,11 @@
 
 One module per concept, in the order a submission meets them:
 
-    workspace         the grading folder (submitted/, autograded/, feedback/, gradebook.db)
+    workspace         the grading folder (submitted/, versions/, autograded/, feedback/, gradebook.db),
+                      its grading lock, and which hand-ins are new or resubmitted
     collect           submissions in: folders, zips, an nbgrader exchange
     results           the job a worker grades and the result it sends back
-    sandbox           resource limits, Landlock, killing a student's processes
+    sandbox           resource limits, Landlock, seccomp, a uid of its own, killing a student's processes
     student_process   the student's side: runs cells, serves calls (runs inside the sandbox)
     student_link      the grader's side of that process: proxies, timeouts, crash reasons
     wire              reading what a student process sends without trusting it
@@ -15,5 +16,6 @@ One module per concept, in the order a submission meets them:
     pool, dask_backend   many submissions at once, on this machine or a Dask cluster
     gradebook_writer  the single writer of nbgrader's gradebook
     autograde         a class: jobs out, results written as they come back
-    feedback, export, status, self_check, demo   what the TA and students read
+    feedback, export, status, self_check, demo   what the TA and students read (feedback also
+                      writes the class page per assignment and each student's assignment page)
 """
