@@ -29,7 +29,7 @@ from . import oracles
 from .calling import StudentCall, as_float_array, forward_pair, function_name, unpack
 from .compare import Mismatch, compare, fail_on_warnings, raise_mismatch, require_derived, warnings_note
 from .failures import CheckFailed, describe_case, passed, student_facing
-from .numeric import ANALYTIC_TOLERANCE, make_inputs, normwise_error, numerical_gradient, sample_indices
+from .numeric import ANALYTIC_TOLERANCE, case_rng, make_inputs, normwise_error, numerical_gradient, sample_indices
 
 try:
     from . import references
@@ -119,7 +119,7 @@ def _own_forward_pass(forward: StudentCall, arrays: dict, params: dict, seed: in
         value, _ = forward_pair(forward(*arrays.values(), **params), forward.name)
         return as_float_array(value, forward.name, "out", out.shape)
 
-    return _ForwardPass(out, cache, evaluate, np.random.default_rng(seed + 1).standard_normal(out.shape))
+    return _ForwardPass(out, cache, evaluate, case_rng(seed + 1).standard_normal(out.shape))
 
 
 def _reference_forward_pass(reference: Any, forward: StudentCall, arrays: dict, params: dict, wrt: list[str], seed: int) -> _ForwardPass:
@@ -132,7 +132,7 @@ def _reference_forward_pass(reference: Any, forward: StudentCall, arrays: dict, 
     """
     out, reference_cache = reference.forward(*(array.copy() for array in arrays.values()), **params)
     out = np.asarray(out, dtype=np.float64)
-    dout = np.random.default_rng(seed + 1).standard_normal(out.shape)
+    dout = case_rng(seed + 1).standard_normal(out.shape)
     expected = unpack(reference.backward(dout.copy(), reference_cache), "the reference backward", [f"d{n}" for n in wrt])
     expected = [np.asarray(gradient, dtype=np.float64) for gradient in expected]
     try:
@@ -413,7 +413,7 @@ def check_pool_backward(
     params = {"pool_height": pool_height, "pool_width": pool_width, "stride": stride}
 
     def overwrite_probe(quantity: str) -> str | None:
-        x = np.random.default_rng(seed + 7).standard_normal(x_shape)
+        x = case_rng(seed + 7).standard_normal(x_shape)
         forward_call = StudentCall(pool_forward, function_name(pool_forward))
         out, cache = forward_pair(forward_call(x, **params), forward_call.name)
         dout = np.ones(np.shape(out))
@@ -477,7 +477,7 @@ def check_pool_ties(
 
 def _dropout_input(shape: tuple[int, ...], seed: int) -> np.ndarray:
     """Inputs away from 0, so a dropped unit (0) and a kept one (x / keep_prob) are told apart."""
-    x = np.random.default_rng(seed).standard_normal(shape)
+    x = case_rng(seed).standard_normal(shape)
     return x + np.where(x >= 0, 0.5, -0.5)
 
 
@@ -558,7 +558,7 @@ def check_dropout_backward(
     backward_call = StudentCall(dropout_backward, check)
     reference = _layer_reference(dropout_backward)
     x = _dropout_input(tuple(shape), seed)
-    dout = np.random.default_rng(seed + 1).standard_normal(x.shape)
+    dout = case_rng(seed + 1).standard_normal(x.shape)
     case = f"x {tuple(shape)}, keep_prob={keep_prob}, seed {seed}"
 
     def forward_pass(train: bool) -> tuple[np.ndarray, Any]:

@@ -20,7 +20,7 @@ from . import oracles
 from .calling import StudentCall, as_float_array, function_name, unpack
 from .compare import compare, fail_on_warnings, raise_mismatch, require_derived, warnings_note
 from .failures import CheckFailed, format_number, passed, student_facing
-from .numeric import numerical_gradient, sample_indices
+from .numeric import case_rng, numerical_gradient, sample_indices
 
 try:
     from . import references
@@ -100,13 +100,13 @@ def check_value_and_gradient(
 
 
 def _labels(num_examples: int, num_classes: int, seed: int) -> np.ndarray:
-    labels = np.random.default_rng(seed + 100).integers(0, num_classes, num_examples)
+    labels = case_rng(seed + 100).integers(0, num_classes, num_examples)
     labels[: min(num_classes, num_examples)] = np.arange(min(num_classes, num_examples))  # every class appears
     return labels
 
 
 def _classification_case(loss: Callable, num_examples: int, num_classes: int, seed: int, scale: float = 1.0) -> dict:
-    scores = scale * np.random.default_rng(seed).standard_normal((num_examples, num_classes))
+    scores = scale * case_rng(seed).standard_normal((num_examples, num_classes))
     return {"scores": scores, "y": _labels(num_examples, num_classes, seed)}
 
 
@@ -194,7 +194,7 @@ def _check_large_inputs(loss: Callable, arrays: dict, reference: Callable, mista
 @student_facing
 def check_binary_cross_entropy_loss(bce_loss: Callable, num_examples: int = 8, *, seed: int = 0) -> None:
     """Check ``binary_cross_entropy_loss(logits, y) -> (loss, dlogits)`` (mean over elements), also on huge logits."""
-    rng = np.random.default_rng(seed)
+    rng = case_rng(seed)
     arrays = {"logits": 2 * rng.standard_normal(num_examples), "y": (rng.random(num_examples) < 0.5).astype(float)}
     expected = oracles.binary_cross_entropy_loss(**arrays)
     case = f"logits ({num_examples},), y ({num_examples},) of 0s and 1s; seed {seed}"
@@ -217,7 +217,7 @@ def check_binary_cross_entropy_loss(bce_loss: Callable, num_examples: int = 8, *
 @student_facing
 def check_mse_loss(mse_loss: Callable, shape: tuple[int, ...] = (6, 3), *, seed: int = 0) -> None:
     """Check ``mse_loss(pred, target) -> (loss, dpred)`` (mean of squared errors over all elements)."""
-    rng = np.random.default_rng(seed)
+    rng = case_rng(seed)
     arrays = {"pred": rng.standard_normal(shape), "target": rng.standard_normal(shape)}
     expected = oracles.mse_loss(**arrays)
     size = int(np.prod(shape))
@@ -234,7 +234,7 @@ def check_mse_loss(mse_loss: Callable, shape: tuple[int, ...] = (6, 3), *, seed:
 
 
 def _penalty_check(penalty: Callable, shape: tuple[int, ...], settings: tuple[float, ...], expected: Callable, seed: int, label: str) -> None:
-    w = np.random.default_rng(seed).standard_normal(shape)
+    w = case_rng(seed).standard_normal(shape)
     arrays: dict[str, Any] = {"w": w}
     check = function_name(penalty)
     case = f"w {tuple(shape)}, {label}; seed {seed}"
@@ -276,7 +276,7 @@ def check_elastic_net_penalty(
 @student_facing
 def check_weight_decay(weight_decay: Callable, shape: tuple[int, ...] = (4, 3), reg: float = 0.1, *, seed: int = 0) -> None:
     """Check ``weight_decay(w, dw, reg) -> dw + reg * w`` (the gradient of the L2 term added to dw)."""
-    rng = np.random.default_rng(seed)
+    rng = case_rng(seed)
     w, dw = rng.standard_normal(shape), rng.standard_normal(shape)
     check = function_name(weight_decay)
     call = StudentCall(weight_decay, check)

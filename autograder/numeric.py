@@ -17,6 +17,7 @@ scale, where ``gradcheck`` uses a fixed ``TINY``.
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
@@ -32,9 +33,21 @@ STEP = 1e-5  # h: truncation error ~h^2, rounding error ~1e-16/h; 1e-5 balances 
 ANALYTIC_TOLERANCE = 3e-14
 
 
+# Mixed into every seed a check draws its case from. None (the default, and always in a student's
+# notebook) keeps the cases the seeds name; the grader sets it while a hidden test cell runs, so
+# that hidden cases differ between students (see autograder/grading for where it comes from).
+case_salt: ContextVar[int | None] = ContextVar("case_salt", default=None)
+
+
+def case_rng(seed: int) -> np.random.Generator:
+    """The random generator a check draws a case from: ``seed`` alone, or with the grader's salt."""
+    salt = case_salt.get()
+    return np.random.default_rng(seed if salt is None else [seed, salt])
+
+
 def make_inputs(spec: Mapping[str, Any], seed: int) -> dict[str, np.ndarray]:
     """Float64 arrays for each named input: a shape (tuple) draws standard normals, a list or array is used as given."""
-    rng = np.random.default_rng(seed)
+    rng = case_rng(seed)
     arrays = {}
     for name, value in spec.items():
         if isinstance(value, tuple) and all(isinstance(n, (int, np.integer)) for n in value):
@@ -49,7 +62,7 @@ def sample_indices(shape: tuple[int, ...], limit: int | None, seed: int) -> list
     size = int(np.prod(shape))
     flat = np.arange(size)
     if limit is not None and size > limit:
-        flat = np.sort(np.random.default_rng(seed).choice(size, limit, replace=False))
+        flat = np.sort(case_rng(seed).choice(size, limit, replace=False))
     return [tuple(int(i) for i in np.unravel_index(k, shape)) for k in flat]
 
 

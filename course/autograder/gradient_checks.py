@@ -14,6 +14,7 @@ import numpy as np
 from .calling import StudentCall, as_float_array, function_name
 from .compare import compare, fail_on_warnings, raise_mismatch
 from .failures import CheckFailed, format_number, passed, student_facing
+from .numeric import case_rng
 
 
 def sum_of_cubes(x: np.ndarray) -> float:
@@ -65,7 +66,7 @@ def check_numerical_gradient(numerical_gradient: Callable[..., Any], shape: tupl
     """
     check = function_name(numerical_gradient)
     call = StudentCall(numerical_gradient, check)
-    x = np.random.default_rng(seed).standard_normal(shape)
+    x = case_rng(seed).standard_normal(shape)
     for f, derivative, label in _SCALAR_FUNCTIONS:
         case = f"f(x) = {label}, x {tuple(shape)}; seed {seed}"
         result = as_float_array(call(f, x), check, "the gradient", x.shape)
@@ -86,7 +87,7 @@ def check_numerical_gradient_upstream(
     """Compare ``numerical_gradient_upstream(f, x, dout)`` with exact gradients of ``sum(f(x) * dout)``."""
     check = function_name(numerical_gradient_upstream)
     call = StudentCall(numerical_gradient_upstream, check)
-    rng = np.random.default_rng(seed)
+    rng = case_rng(seed)
     x = rng.standard_normal(shape)
     for f, gradient, label in _ARRAY_FUNCTIONS:
         dout = rng.standard_normal(np.shape(f(x)))
@@ -111,7 +112,7 @@ def check_relative_error(relative_error: Callable[..., Any], *, seed: int = 0) -
     """Check ``relative_error(a, b)``: the max over elements of ``|a - b| / (|a| + |b|)``, 0 for two zeros."""
     check = function_name(relative_error)
     call = StudentCall(relative_error, check)
-    rng = np.random.default_rng(seed)
+    rng = case_rng(seed)
     a = rng.standard_normal((3, 4))
     b = a + 1e-3 * rng.standard_normal((3, 4)) * np.abs(a)
     cases = [
@@ -206,7 +207,7 @@ def check_value_rules(Value: Callable[..., Any], *, seed: int = 0) -> None:
     This grades every rule independently of the traversal in ``backward()``; the upstream
     gradient is not 1, so a forgotten ``* out.grad`` shows.
     """
-    rng = np.random.default_rng(seed)
+    rng = case_rng(seed)
     magnitudes = rng.uniform(0.5, 2.0, 2)
     upstream = float(rng.uniform(1.5, 3.0))
     points = [(float(magnitudes[0]), -float(magnitudes[1])), (-float(magnitudes[0]), float(magnitudes[1]))]
@@ -276,7 +277,7 @@ def _graphs(Value: Callable[..., Any], t: float) -> list[tuple[str, Callable[[],
 @student_facing
 def check_value_backward(Value: Callable[..., Any], *, seed: int = 0) -> None:
     """Check the traversal in ``backward()`` on graphs where nodes are reused and paths differ in length."""
-    t = float(np.random.default_rng(seed).uniform(0.5, 1.5))
+    t = float(case_rng(seed).uniform(0.5, 1.5))
     for label, build, plain in _graphs(StudentCall(Value, "Value"), t):
         out, a = StudentCall(build, "building the graph")()
         StudentCall(out.backward, "Value.backward")()

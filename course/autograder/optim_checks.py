@@ -18,6 +18,7 @@ import numpy as np
 from .calling import StudentCall, as_float_array, function_name, unpack
 from .compare import compare, fail_on_warnings, raise_mismatch
 from .failures import CheckFailed, format_number, passed, student_facing
+from .numeric import case_rng
 
 Trajectory = Callable[[np.ndarray, list[np.ndarray], dict[str, float]], list[np.ndarray]]
 
@@ -137,7 +138,7 @@ def check_update_rule(
         raise ValueError(f"kind must be one of {', '.join(_RULES)}, got {kind!r}")
     check = function_name(rule)
     call = StudentCall(rule, check)
-    rng = np.random.default_rng(seed)
+    rng = case_rng(seed)
     w0 = rng.standard_normal(shape)
     grads = [rng.standard_normal(shape) for _ in range(steps)]
     case = f"w {tuple(shape)}, {', '.join(f'{k}={v}' for k, v in hyperparameters.items())}, {steps} steps; seed {seed}"
