@@ -9,6 +9,7 @@ import pytest
 
 from backpropkit import models
 from backpropkit.layers import activations
+from backpropkit.losses import softmax_loss
 from backpropkit.models import (
     ConvNet,
     Conv2D,
@@ -245,3 +246,19 @@ def test_labels_on_another_backend_than_the_inputs_are_refused():
     model = FullyConnectedNet(4, [3], 2)
     with pytest.raises(TypeError, match="arrays from different backends"):
         model.loss(np.ones((2, 4)), BACKENDS["strict-device1"](np.array([0, 1])))
+
+
+def test_sequential_takes_a_loss_function_of_ones_own():
+    def halved_softmax(scores, y):  # any (scores, y) -> (loss, dscores) will do
+        loss, dscores = softmax_loss(scores, y)
+        return loss / 2, dscores / 2
+
+    X, y = np.random.default_rng(0).normal(size=(6, 4)), np.array([0, 1, 2, 0, 1, 2])
+    named = Sequential([Dense(5), Tanh(), Dense(3)], seed=1).compile(loss="softmax")
+    own = Sequential([Dense(5), Tanh(), Dense(3)], seed=1).compile(loss=halved_softmax)
+    (loss, grads), (own_loss, own_grads) = named.loss(X, y), own.loss(X, y)
+    assert own_loss == pytest.approx(loss / 2)
+    for name in grads:
+        np.testing.assert_allclose(own_grads[name], grads[name] / 2)
+    with pytest.raises(ValueError, match="loss must be one of"):
+        Sequential([Dense(3)]).compile(loss="hinge")

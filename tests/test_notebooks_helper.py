@@ -116,3 +116,19 @@ def test_magics_run_through_ipython_when_it_is_running(tmp_path, monkeypatch) ->
         assert answers_from(path)["magic_ran"]() == "yes"
     finally:
         InteractiveShell.clear_instance()
+
+
+def test_given_functions_in_locked_cells_come_back_but_locked_work_does_not_run(tmp_path: Path) -> None:
+    def locked(grade_id: str, source: str, **flags: bool) -> nbformat.NotebookNode:
+        meta = {"nbgrader": {"grade_id": grade_id, "schema_version": 3, "solution": False, "locked": True,
+                             "grade": False, **flags}}
+        return new_code_cell(source, metadata=meta)
+
+    path = _write(tmp_path / "net.ipynb", new_code_cell(SETUP),
+                  locked("given_forward", "def forward(x):\n    return x * SCALE"),
+                  locked("training", "raise RuntimeError('a locked cell that does work must not run')"),
+                  locked("a_test", "def check():\n    raise RuntimeError('tests are not given functions')", grade=True),
+                  _answer("twice", TWICE))
+    yours = answers_from(path)
+    assert sorted(yours) == ["forward", "twice"]
+    assert yours["forward"](2.0) == 6.0

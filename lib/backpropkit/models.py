@@ -776,19 +776,26 @@ class Sequential(Model):
             raise TypeError("Sequential takes a non-empty list of layers such as [Dense(64), ReLU(), Dense(10)]")
         self.layers.require(sorted({role for layer in self.model_layers for role in layer.roles}), "Sequential")
         self.input_shape: tuple[int, ...] | None = None
+        self.custom_loss: Callable | None = None
         self.optimizer: Any = "adam"
         self.optimizer_options: dict[str, Any] = {"learning_rate": 1e-3}
 
-    def compile(self, loss: str = "softmax", optimizer: Any = "adam", lr: float = 1e-3, *, reg: float = 0.0,
-                **optimizer_options: Any) -> "Sequential":
-        """Choose the loss (``"softmax"`` or ``"svm"``), the update rule (a name from
-        :mod:`backpropkit.optim` or a function), its learning rate and options, and the L2 strength."""
+    def compile(self, loss: str | Callable = "softmax", optimizer: Any = "adam", lr: float = 1e-3, *,
+                reg: float = 0.0, **optimizer_options: Any) -> "Sequential":
+        """Choose the loss (``"softmax"``, ``"svm"``, or a function ``(scores, y) -> (loss, dscores)``),
+        the update rule (a name from :mod:`backpropkit.optim` or a function), its learning rate and
+        options, and the L2 strength."""
         from .optim import get_update_rule
 
         get_update_rule(optimizer)
         if isinstance(reg, bool) or not isinstance(reg, (int, float)) or not reg >= 0:
             raise ValueError(f"reg must be a number >= 0, got {reg!r}")
-        self.loss_name, self.optimizer, self.reg = loss, optimizer, float(reg)
+        if callable(loss):
+            self.custom_loss, self.loss_name = loss, getattr(loss, "__name__", "custom")
+        else:
+            _loss_role(loss)  # an unknown name fails here, not at the first fit
+            self.custom_loss, self.loss_name = None, loss
+        self.optimizer, self.reg = optimizer, float(reg)
         self.layers.require(self._shared_roles(), "Sequential")
         self.optimizer_options = {"learning_rate": lr, **optimizer_options}
         return self
@@ -840,6 +847,14 @@ class Sequential(Model):
             lines.append(f"{repr(layer):<36}{str(('N', *shape)):<20}{count:>10}")
         lines.append(f"total parameters: {self.num_parameters()}")
         return "\n".join(lines)
+
+    def _loss_function(self) -> Callable:
+        return self.custom_loss or super()._loss_function()
+
+    def _shared_roles(self) -> list[str]:
+        if self.custom_loss is None:
+            return super()._shared_roles()
+        return ["l2_penalty"] if self.reg > 0 else []  # a loss function of one's own needs no role
 
     def _build_for(self, X: Any) -> None:
         if self.input_shape is None:

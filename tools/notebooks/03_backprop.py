@@ -2,7 +2,7 @@
 
     python tools/notebooks/03_backprop.py
 
-writes solutions/03_backprop/layers.ipynb, two_layer_net.ipynb and deep_networks.ipynb with
+writes solutions/03_backprop/layers.ipynb, two_layer_net.ipynb, deep_networks.ipynb and sequential.ipynb with
 outputs cleared. Every graded answer cell is the library function's own source (signature,
 docstring, input checks, ``### BEGIN SOLUTION`` region, return), so the notebooks start out
 identical to the library; ``python -m autograder.sync_solutions`` keeps the regions in step.
@@ -976,10 +976,228 @@ learning-rate schedules; once yours pass their checks, try them in the `Trainer`
     return nb
 
 
+# --------------------------------------------------------------------------------------------
+# sequential.ipynb
+# --------------------------------------------------------------------------------------------
+
+
+def sequential_notebook() -> Notebook:
+    nb = Notebook()
+    nb.md(r"""
+# Keras-style networks, on your own layers
+
+The lecture notes end their tour of libraries with Keras, where a network is three statements:
+*define* a stack of layers, *compile* it with a loss and an optimizer, *fit* it to the data.
+
+`backpropkit.models.Sequential` offers the same three statements. Nothing about it is magic: its
+`fit` runs exactly the loop you wrote in `two_layer_net.ipynb` (forward through each layer keeping
+its cache, the loss, backward through each layer in reverse, an update per parameter), and every
+layer it calls is **one of your functions**. This notebook
+
+1. builds and trains a network on a synthetic 2-D set,
+2. trains the notes' network (a sigmoid hidden layer) on the digits, or on MNIST if you have the files,
+3. rebuilds the hand-written network of `two_layer_net.ipynb` with `Sequential` and shows that the
+   two compute the same numbers, to the last few digits, with a tenth of the code.
+
+Nothing here is graded: it runs on the answers you wrote in the earlier notebooks.
+""")
+    nb.locked("setup", r"""
+import json
+import os
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from backpropkit.data import load_digits, make_spiral
+from backpropkit.models import Dense, LayerSet, ReLU, Sequential, Sigmoid
+from backpropkit.notebooks import answers_from
+from backpropkit.plots import decision_boundary, history_curves
+
+QUICK = os.environ.get("BACKPROPKIT_QUICK") == "1"  # smaller runs for continuous integration
+%matplotlib inline
+""")
+    nb.md(r"""
+## 0. Your layers
+
+The cell below collects the functions you wrote in `layers.ipynb` (affine, activations),
+`two_layer_net.ipynb` (the hand-written network) and `02_linear_classifiers` (the softmax loss and
+the L2 penalty). Where a notebook is missing, the library's function stands in, and the table says so.
+""")
+    nb.locked("load_your_layers", r"""
+yours = answers_from("../02_linear_classifiers/linear_classifiers.ipynb", "layers.ipynb", "two_layer_net.ipynb")
+layers = LayerSet.from_namespace(yours, fallback=LayerSet.reference())
+for role in ("affine_backward", "relu_forward", "relu_backward", "sigmoid_forward", "sigmoid_backward",
+             "softmax_loss", "l2_penalty"):
+    print(f"{role:<18} {'yours' if getattr(layers, role) is yours.get(role) else 'library'}")
+""")
+    nb.md(r"""
+## 1. Define, compile, fit
+
+Three interleaved spiral arms, one per class: no straight line separates them. In Keras the notes
+write `model.add(Dense(units=nh, activation=...))` once per layer; here the activation is a layer
+of its own, and the list is passed at once:
+
+| Keras | here |
+|---|---|
+| `Dense(units=64, activation="relu")` | `Dense(64), ReLU()` |
+| last layer `Dense(3, activation="softmax")` + `loss="categorical_crossentropy"` | `Dense(3)` + `compile(loss="softmax")` |
+| `Dropout(rate=0.2)` (the fraction dropped) | `Dropout(0.8)` (the fraction **kept**, as in the notes) |
+| `model.fit(X, y, epochs, batch_size, validation_data)` | the same |
+
+The softmax sits inside the loss rather than in the last layer for the reason of notebook 2: combined
+with the cross-entropy, its gradient is simply `probabilities - one_hot(y)` (divided by N), and
+the scores never pass through an exponential that could overflow.
+""")
+    nb.code(r"""
+X_spiral, y_spiral = make_spiral(150, 3, noise=0.15, seed=0)
+order = np.random.default_rng(0).permutation(len(X_spiral))
+train, val = order[:360], order[360:]
+
+model = Sequential([Dense(64), ReLU(), Dense(64), ReLU(), Dense(3)], layers=layers, seed=0)
+model.compile(loss="softmax", optimizer="adam", lr=1e-2)
+history = model.fit(X_spiral[train], y_spiral[train], epochs=40 if QUICK else 150, batch_size=60,
+                    validation_data=(X_spiral[val], y_spiral[val]), progress=False)
+print(model.summary())
+print(f"validation accuracy {history.val_accuracy[-1]:.1%}")
+""")
+    nb.code(r"""
+display(decision_boundary(model, X_spiral, y_spiral, title="Sequential on the spiral: predicted class"))
+""")
+    nb.code(r"""
+display(history_curves(history, title="Sequential on the spiral"))
+""")
+    nb.md(r"""
+`fit` keeps the parameters of the epoch with the best validation accuracy (Keras's
+`restore_best_weights`), so the curves may end a little after the model you are using.
+
+## 2. The notes' network on the digits
+
+The notes define a network with one sigmoid hidden layer of `nh` units and train it for 30 epochs
+in minibatches of 100. The same, on the 8×8 digits that ship with scikit-learn. If you have the
+MNIST files, point `MNIST_FOLDER` at the folder holding the four official `.gz` files and the
+cell trains on MNIST instead (a few minutes: 60 000 images of 784 pixels).
+""")
+    nb.code(r"""
+MNIST_FOLDER = os.environ.get("BACKPROPKIT_MNIST")  # e.g. "~/data/mnist"; None: use the digits
+
+if MNIST_FOLDER:
+    from backpropkit.data import load_mnist
+
+    data = load_mnist(os.path.expanduser(MNIST_FOLDER), flatten=True, dtype=np.float64)
+else:
+    data = load_digits()
+nh = 64
+net = Sequential([Dense(nh), Sigmoid(), Dense(data.num_classes)], layers=layers, seed=0)
+net.compile(loss="softmax", optimizer="adam", lr=1e-2)
+hist = net.fit(data.X_train, data.y_train, epochs=5 if QUICK else 30, batch_size=100,
+               validation_data=(data.X_val, data.y_val), progress=not QUICK)
+test_loss, test_accuracy = net.evaluate(data.X_test, data.y_test)
+print(f"test accuracy {test_accuracy:.1%} after {hist.epochs} epochs")
+""")
+    nb.code(r"""
+display(history_curves(hist, title=f"{nh} sigmoid units, Adam"))
+""")
+    nb.md(r"""
+## 3. The same network as `two_layer_net.ipynb`, in a tenth of the code
+
+In `two_layer_net.ipynb` you derived by hand the backward pass of a network with one sigmoid hidden
+layer and $K$ sigmoid outputs, trained on the cost
+
+$$J = -\frac{1}{m}\sum_{i}\sum_{k}\Bigl[y_k \log \hat y_k + (1-y_k)\log(1-\hat y_k)\Bigr]
++ \frac{\lambda}{2m}\bigl(\lVert W_1\rVert^2 + \lVert W_2\rVert^2\bigr).$$
+
+`Sequential` builds the same network from layers: `Dense(H), Sigmoid(), Dense(K)`. Two details
+make the costs identical:
+
+* **The loss.** `compile` accepts any function `(scores, y) -> (loss, dscores)`; below is the data
+  part of $J$ on the output logits, with the targets one-hot.
+* **The penalty.** `Sequential` adds $\frac{r}{2}\sum W^2$; with $r = \lambda / m$ that is the
+  penalty of $J$ (on a full batch of $m$ examples).
+
+Then the cost and every gradient of one model must equal the other's, and so must a whole
+training run from the same starting point.
+""")
+    nb.code(r"""
+def sigmoid_outputs_cost(logits, y):
+    # The data part of J: each of the K outputs answers "is it class k?", scored by cross-entropy.
+    m, K = logits.shape
+    Y = np.eye(K)[y]
+    cost = np.sum(np.logaddexp(0.0, logits) - Y * logits) / m
+    return cost, (1.0 / (1.0 + np.exp(-logits)) - Y) / m
+
+
+two_layer_net_forward = yours["two_layer_net_forward"]  # given in two_layer_net.ipynb
+two_layer_net_backward = yours["two_layer_net_backward"]  # your answer there
+
+digits = load_digits()
+X, y = digits.X_train, digits.y_train
+m, D, H, K, lam = X.shape[0], X.shape[1], 30, 10, 1.0
+by_hand = Sequential([Dense(H), Sigmoid(), Dense(K)], layers=layers, seed=0).build((D,))
+params = {"W1": by_hand.params["W1"], "b1": by_hand.params["b1"], "W2": by_hand.params["W3"], "b2": by_hand.params["b3"]}
+
+keras_style = Sequential([Dense(H), Sigmoid(), Dense(K)], layers=layers, seed=0)
+keras_style.compile(loss=sigmoid_outputs_cost, optimizer="sgd", lr=2.0, reg=lam / m)
+keras_style.build((D,))
+print("Sequential names the parameters", list(keras_style.params), "(W3: the Dense layer at position 3)")
+
+J, cache = two_layer_net_forward(X, np.eye(K)[y], **params, reg=lam)
+dW1, db1, dW2, db2 = two_layer_net_backward(1.0, cache)
+loss, grads = keras_style.loss(X, y)
+print(f"cost: by hand {float(J):.15f}, Sequential {loss:.15f}")
+for name, mine, theirs in (("W1", dW1, grads["W1"]), ("b1", db1, grads["b1"]), ("W2", dW2, grads["W3"]), ("b2", db2, grads["b3"])):
+    print(f"d{name}: largest difference {np.max(np.abs(mine - theirs)):.1e} (largest element {np.max(np.abs(mine)):.1e})")
+""")
+    nb.md(r"""
+Both compute the same cost and gradients: the differences are rounding, at the sixteenth digit.
+Now a training run: full-batch gradient descent with step 2.0, as in `two_layer_net.ipynb`, from the
+same starting weights. With `batch_size=m` every epoch is one step on the whole set.
+""")
+    nb.code(r"""
+steps = 30 if QUICK else 200
+hand_costs = []
+for _ in range(steps):
+    cost, cache = two_layer_net_forward(X, np.eye(K)[y], **params, reg=lam)
+    grads_by_hand = dict(zip(["W1", "b1", "W2", "b2"], two_layer_net_backward(1.0, cache)))
+    params = {name: value - 2.0 * grads_by_hand[name] for name, value in params.items()}
+    hand_costs.append(float(cost))
+
+keras_history = keras_style.fit(X, y, epochs=steps, batch_size=m, progress=False)
+difference = np.max(np.abs(np.array(hand_costs) - np.array(keras_history.step_loss)))
+print(f"largest difference between the two cost curves over {steps} steps: {difference:.1e}")
+
+fig, ax = plt.subplots(figsize=(6, 3.5))
+ax.plot(hand_costs, lw=4, alpha=0.4, label="by hand (two_layer_net.ipynb)")
+ax.plot(keras_history.step_loss, "k--", label="Sequential")
+ax.set_xlabel("gradient-descent step")
+ax.set_ylabel("J")
+ax.set_yscale("log")
+ax.legend()
+plt.show()
+""")
+    nb.md(r"""
+The curves lie on top of each other. What differs is the amount of code a network costs you:
+""")
+    nb.code(r"""
+cells = json.loads(open("two_layer_net.ipynb", encoding="utf-8").read())["cells"]
+by_hand = [cell for cell in cells if cell["metadata"].get("nbgrader", {}).get("grade_id") in ("two_layer_net_forward", "two_layer_net_backward")]
+by_hand_lines = sum(len("".join(cell["source"]).splitlines()) for cell in by_hand)
+print(f"by hand: {by_hand_lines} lines of forward and backward pass, written for this one architecture")
+print("Sequential: 1 line to define, 1 to compile, 1 to fit, for any stack of layers")
+""")
+    nb.md(r"""
+The hand-written version was worth writing once: it is how you know what `fit` does. Each new
+architecture written by hand, though, means a new backward pass to derive and check; with layers,
+a new architecture is a new list, and every derivative in it is one you have already checked.
+`06_convnets` builds convolutional networks the same way.
+""")
+    return nb
+
+
 def main() -> int:
     layers_notebook().write(ASSIGNMENT / "layers.ipynb")
     two_layer_net_notebook().write(ASSIGNMENT / "two_layer_net.ipynb")
     deep_networks_notebook().write(ASSIGNMENT / "deep_networks.ipynb")
+    sequential_notebook().write(ASSIGNMENT / "sequential.ipynb")
     return 0
 
 

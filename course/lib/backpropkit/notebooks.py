@@ -3,8 +3,9 @@
 Later notebooks train networks on the functions the student wrote before: the affine and ReLU
 layers of ``03_backprop/layers.ipynb``, the softmax loss of notebook 2, the update rules of
 notebook 4. :func:`answers_from` reads those notebooks from disk, runs their first code cell (the
-imports) and their answer cells (the cells nbgrader marks ``solution``) in a fresh namespace,
-and returns the functions they define::
+imports), the given functions the answers build on (locked cells that only define functions,
+like the two-layer net's forward pass) and their answer cells (the cells nbgrader marks
+``solution``) in a fresh namespace, and returns the functions they define::
 
     yours = answers_from("layers.ipynb", "../02_linear_classifiers/linear_classifiers.ipynb")
     layers = LayerSet.from_namespace(yours, fallback=LayerSet.reference())
@@ -16,6 +17,7 @@ in a folder of its own: the earlier notebook may not have been copied there yet.
 
 from __future__ import annotations
 
+import ast
 import functools
 import json
 import os
@@ -29,8 +31,9 @@ def answers_from(*notebook_paths: str | os.PathLike) -> dict[str, Callable]:
     """The functions defined by the answer cells of the notebooks at ``notebook_paths``, by name.
 
     Paths are relative to the working directory, which in Jupyter is the running notebook's
-    folder. For each notebook, in order, its first code cell and then its answer cells run in a
-    namespace of their own (nothing else of it runs: no plots, no training, no checks); a function
+    folder. For each notebook, in order, its first code cell and then its answer cells and given
+    function cells run in a namespace of their own (nothing else of it runs: no plots, no
+    training, no checks); a function
     defined in a later notebook replaces one of the same name from an earlier one. Classes and
     other values are left out.
 
@@ -57,7 +60,7 @@ def _answers_of(path: Path) -> dict[str, Callable]:
         print(f"{path.as_posix()} not found {where}: the library's functions are used instead")
         return {}
     code_cells = [cell for cell in _read_cells(path) if cell.get("cell_type") == "code"]
-    chosen = code_cells[:1] + [cell for cell in code_cells[1:] if _is_answer(cell)]
+    chosen = code_cells[:1] + [cell for cell in code_cells[1:] if _is_answer(cell) or _is_given_function(cell)]
     module_name = f"answers of {path.name}"  # the __module__ of every function the cells define
     scope: dict[str, Any] = {"__name__": module_name}
     shell = _ipython_shell()
@@ -87,6 +90,19 @@ def _read_cells(path: Path) -> list[dict]:
 
 def _is_answer(cell: dict) -> bool:
     return bool(cell.get("metadata", {}).get("nbgrader", {}).get("solution"))
+
+
+def _is_given_function(cell: dict) -> bool:
+    """A locked cell that only defines functions (given code an answer may call), never a test."""
+    nbgrader = cell.get("metadata", {}).get("nbgrader", {})
+    if not nbgrader.get("locked") or nbgrader.get("grade"):
+        return False
+    source = cell.get("source", "")
+    try:
+        tree = ast.parse("".join(source) if isinstance(source, list) else source)
+    except SyntaxError:
+        return False
+    return bool(tree.body) and all(isinstance(node, ast.FunctionDef) for node in tree.body)
 
 
 def _run_cell(cell: dict, scope: dict[str, Any], path: Path, shell: Any) -> None:
