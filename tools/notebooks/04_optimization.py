@@ -149,7 +149,7 @@ ball across flat regions and saddle points where the gradient alone is tiny.
     nb.md(r"""
 ### Three ways to write momentum
 
-The notes (and different libraries) write momentum in three ways:
+Libraries write momentum in three ways (the notes use a fourth, below):
 
 | | velocity | step |
 |---|---|---|
@@ -193,6 +193,71 @@ for g in gradients:
 print("A and B, same iterates:                 ", np.allclose(w_a, w_b))
 print("A and C with the same learning rate:    ", np.allclose(w_a, w_c), f"(C moved {np.linalg.norm(w_c) / np.linalg.norm(w_a):.2f} times as far)")
 print("A and C with learning rate alpha / mu:  ", np.allclose(w_a, w_c_rescaled))
+""")
+    nb.md(r"""
+### A fourth form: one step of memory
+
+The lecture notes write momentum differently again: the step adds a fraction $\alpha$ of the
+*previous* gradient to the current one,
+
+$$\theta_{t+1} = \theta_t - \gamma\bigl(\alpha\, g_{t-1} + g_t\bigr).$$
+
+Unroll A's velocity and the difference shows: $v_t = g_t + \rho\, g_{t-1} + \rho^2 g_{t-2} + \dots$
+weighs *every* earlier gradient, each by a power of $\rho$, while this form **D** stops after one
+term. It remembers one step, not a decaying history. Two consequences:
+
+* along a valley floor, where the gradient keeps the same value $g$, A's step grows to
+  $\alpha g/(1-\rho)$ (ten plain steps for $\rho = 0.9$) while D's never exceeds $(1+\alpha)\gamma g$:
+  at most double;
+* across a valley, where the gradient flips sign each step, D's step is $(1-\alpha)\gamma g$, which
+  damps the zigzag strongly for $\alpha$ near 1, while A's settles at $\alpha g/(1+\rho)$.
+
+So D smooths the zigzag but gives up most of the acceleration that makes momentum worth having.
+The cell measures both effects and draws how much each form weighs the gradient of $k$ steps ago.
+""")
+    nb.code(r"""
+def one_step_memory(gradients, *, learning_rate, alpha):
+    # Form D: theta <- theta - gamma * (alpha * g_{t-1} + g_t), with g_{-1} = 0. Returns the steps taken.
+    previous, steps = np.zeros_like(gradients[0]), []
+    for g in gradients:
+        steps.append(-learning_rate * (alpha * previous + g))
+        previous = g
+    return np.array(steps)
+
+
+def velocity_steps(gradients, *, learning_rate, rho):
+    # Form A, with your sgd_momentum. Returns the steps taken.
+    w, state, steps = np.zeros_like(gradients[0]), {}, []
+    for g in gradients:
+        w_next, state = sgd_momentum(w, g, state, learning_rate=learning_rate, momentum=rho)
+        steps.append(w_next - w)
+        w = w_next
+    return np.array(steps)
+
+
+constant = np.ones((60, 1))                                 # a valley floor: the same gradient every step
+alternating = np.array([[(-1.0) ** t] for t in range(60)])  # across a valley: the sign flips each step
+for name, g in (("constant gradient", constant), ("alternating gradient", alternating)):
+    a = velocity_steps(g, learning_rate=0.1, rho=0.9)[-1, 0]
+    d = one_step_memory(g, learning_rate=0.1, alpha=0.9)[-1, 0]
+    print(f"{name:<21} step size: plain SGD 0.100 | A (rho 0.9) {abs(a):.3f} | D (alpha 0.9) {abs(d):.3f}")
+
+k = np.arange(12)
+fig, ax = plt.subplots(figsize=(7, 3.2))
+ax.bar(k - 0.27, 0.9 ** k, width=0.27, label=r"A: velocity, $\rho^k$ ($\rho$ = 0.9)")
+ax.bar(k, 0.1 * 0.9 ** k, width=0.27, label=r"C: exponential average, $\mu(1-\mu)^k$ ($\mu$ = 0.1)")
+ax.bar(k + 0.27, np.where(k == 0, 1.0, np.where(k == 1, 0.9, 0.0)), width=0.27,
+       label=r"D: one step of memory ($\alpha$ = 0.9)")
+ax.set_xlabel("k: how many steps ago the gradient was computed")
+ax.set_ylabel("its weight in this step")
+ax.legend(fontsize="small")
+plt.show()
+""")
+    nb.md(r"""
+A and C weigh the past the same way (C's weights are A's times $\mu$, which is why C needs a larger
+learning rate); D gives full weight to this step's gradient, $\alpha$ to the previous one and
+nothing before. On the constant gradient the velocity form moves ten times as far per step as plain
+SGD, the one-step form less than twice; on the alternating one both shrink the zigzag, D far more.
 """)
     nb.md(r"""
 ## 3. Nesterov momentum
