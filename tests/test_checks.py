@@ -123,7 +123,7 @@ def test_update_rule_and_schedule_checks_pass_the_references():
     checks.check_schedule(schedules.step_decay, "step_decay", {"base_lr": 0.1, "every": 3}, [0, 2, 3, 7])
     checks.check_schedule(schedules.cosine_decay, "cosine_decay", {"base_lr": 0.1, "total_steps": 10, "final_lr": 0.01}, [0, 3, 10, 14])
     checks.check_schedule(schedules.linear_decay, "linear_decay", {"base_lr": 0.1, "total_steps": 10}, [0, 5, 12])
-    checks.check_schedule(schedules.inverse_sqrt_decay, "inverse_sqrt_decay", {"base_lr": 0.1, "warmup_steps": 4}, [0, 4, 9, 16])
+    checks.check_schedule(schedules.inverse_sqrt_decay, "inverse_sqrt_decay", {"base_lr": 0.1, "hold_steps": 4}, [0, 4, 9, 16])
     checks.check_warmup(schedules.with_warmup)
 
 

@@ -30,11 +30,11 @@ def test_linear_decay_is_a_straight_line():
     assert [schedules.linear_decay(s, **kw) for s in range(6)] == pytest.approx([1, 0.75, 0.5, 0.25, 0, 0])
 
 
-def test_inverse_sqrt_decay_matches_the_notes_after_warmup():
+def test_inverse_sqrt_decay_matches_the_notes_after_holding():
     assert schedules.inverse_sqrt_decay(0, base_lr=1.0) == 1.0
     assert schedules.inverse_sqrt_decay(4, base_lr=1.0) == pytest.approx(0.5)
-    assert schedules.inverse_sqrt_decay(100, base_lr=1.0, warmup_steps=25) == pytest.approx(0.5)
-    assert schedules.inverse_sqrt_decay(10, base_lr=1.0, warmup_steps=25) == 1.0
+    assert schedules.inverse_sqrt_decay(100, base_lr=1.0, hold_steps=25) == pytest.approx(0.5)
+    assert schedules.inverse_sqrt_decay(10, base_lr=1.0, hold_steps=25) == 1.0
 
 
 def test_warmup_ramps_from_zero_then_runs_the_schedule_from_its_start():

@@ -183,8 +183,8 @@ def _linear_decay(step: int, base_lr: float, total_steps: int, final_lr: float =
     return base_lr + (final_lr - base_lr) * progress
 
 
-def _inverse_sqrt_decay(step: int, base_lr: float, warmup_steps: int = 1) -> float:
-    return base_lr if step <= warmup_steps else base_lr / math.sqrt(step / warmup_steps)
+def _inverse_sqrt_decay(step: int, base_lr: float, hold_steps: int = 1) -> float:
+    return base_lr if step <= hold_steps else base_lr / math.sqrt(step / hold_steps)
 
 
 _SCHEDULES: dict[str, Callable[..., float]] = {

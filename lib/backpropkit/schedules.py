@@ -94,17 +94,18 @@ def linear_decay(step: int, *, base_lr: float, total_steps: int, final_lr: float
     return float(learning_rate)
 
 
-def inverse_sqrt_decay(step: int, *, base_lr: float, warmup_steps: int = 1) -> float:
-    """``base_lr`` until ``warmup_steps``, then ``base_lr * sqrt(warmup_steps / step)``.
+def inverse_sqrt_decay(step: int, *, base_lr: float, hold_steps: int = 1) -> float:
+    """``base_lr`` held until ``hold_steps``, then ``base_lr * sqrt(hold_steps / step)``.
 
-    With ``warmup_steps=1`` this is the notes' ``base_lr / sqrt(t)`` (and ``base_lr`` at step 0,
-    where the formula is undefined). Pair it with :func:`with_warmup` for the Transformer schedule.
+    With ``hold_steps=1`` this is the notes' ``base_lr / sqrt(t)`` (and ``base_lr`` at step 0,
+    where the formula is undefined). It holds the rate, it does not ramp it: pair it with
+    :func:`with_warmup` (a ramp from 0) for the Transformer schedule.
     """
     _check_step(step)
     _check_rate(base_lr, "base_lr")
-    _check_positive_count(warmup_steps, "warmup_steps")
+    _check_positive_count(hold_steps, "hold_steps")
     ### BEGIN SOLUTION
-    learning_rate = base_lr * math.sqrt(warmup_steps / max(step, warmup_steps))
+    learning_rate = base_lr * math.sqrt(hold_steps / max(step, hold_steps))
     ### END SOLUTION
     return float(learning_rate)
 

@@ -563,10 +563,16 @@ plt.show()
 
 With `Value`, gradient descent needs no derivative written by hand: build the loss from the
 parameters, call `backward()`, and step each parameter against its `grad`. Below, one sigmoid
-neuron learns to separate two clouds of points with the logistic loss
-$-\frac{1}{N}\sum_i \big[y_i \log p_i + (1 - y_i)\log(1 - p_i)\big]$. Every scalar operation
-creates a node, so this is slow (the array version in later notebooks does the same work in a few
-matrix products), but every gradient comes from your code.
+neuron learns to separate two clouds of points. A classifier with a probability output would
+normally minimize the logistic loss $-\frac{1}{N}\sum_i \big[y_i \log p_i + (1 - y_i)\log(1 - p_i)\big]$,
+but `Value` has no `log`, so this neuron minimizes the mean squared error of its probability,
+$\frac{1}{N}\sum_i (p_i - y_i)^2$, which also pulls each $p_i$ towards its label. Every scalar
+operation creates a node, so this is slow (the array version in later notebooks does the same work
+in a few matrix products), but every gradient comes from your code.
+
+No gradient is zeroed in the loop: `backward()` clears the `grad` of every node in the graph before
+filling it, so each step starts from zero. (PyTorch's `backward` *adds* to the existing gradients
+instead, which is why its training loops call `zero_grad()` first.)
 """)
     nb.code(r"""
 rng = np.random.default_rng(1)
@@ -583,9 +589,7 @@ for step in range(20 if QUICK else 80):
         prob = (a * float(p0) + b * float(p1) + c).sigmoid()
         loss = loss + (prob - label) ** 2
     loss = loss / num_points
-    for parameter in (a, b, c):
-        parameter.grad = 0.0  # gradients accumulate: start each step from zero
-    loss.backward()
+    loss.backward()  # clears every grad in the graph (a, b and c included), then fills them in
     for parameter in (a, b, c):
         parameter.data -= learning_rate * parameter.grad
     losses.append(loss.data)
@@ -605,8 +609,8 @@ right.set_title("The learned boundary")
 plt.show()
 """)
     nb.md(r"""
-`Value` has no `log`, so this neuron minimizes the squared error of its output instead of the
-logistic loss; adding a `log` node (local gradient $1/a$) is a good way to test your understanding.
+To train it on the logistic loss instead, add a `log` operation to `Value` (local gradient
+$1/a$): a good way to test your understanding.
 """)
     return nb
 

@@ -842,17 +842,24 @@ $$\frac{\partial L}{\partial h_i} = \frac{\partial L}{\partial h_n}\,
 If each factor shrinks vectors, the product vanishes geometrically with depth; if each grows them,
 it explodes. Two things set the size of a factor:
 
-* **the activation's derivative**: the sigmoid's is at most $\tfrac14$, so every sigmoid layer
-  shrinks the gradient by at least a factor of 4; tanh's is 1 at the origin and ReLU's is 1 for
-  every active unit;
-* **the scale of the weights**: with $D$ inputs of unit variance and weights of variance $s^2$,
-  a unit's input has variance $D s^2$. Too small and every layer shrinks the signal (forward) and
-  the gradient (backward); too large and both grow, or sigmoid and tanh saturate.
+* **the activation's derivative**: the sigmoid's is at most $\tfrac14$, so the sigmoid *alone*
+  shrinks the gradient by at least a factor of 4 per layer; tanh's is 1 at the origin and ReLU's
+  is 1 for every active unit;
+* **the scale of the weights**: the factor $W^\top$ multiplies the gradient too. With $D$ inputs of
+  unit variance and weights of variance $s^2$, a unit's input has variance $D s^2$, and $W^\top$
+  scales a gradient by about $\sqrt{D}\,s$. Too small and every layer shrinks the signal (forward)
+  and the gradient (backward); too large and both grow, enough to outweigh the sigmoid's
+  $\tfrac14$, or sigmoid and tanh saturate.
 
-**Xavier initialization** picks $s^2 = 1/D$ (fan-in), so that a linear-ish layer (tanh near zero)
-keeps the variance of its input. **He initialization** picks $s^2 = 2/D$: a ReLU zeroes half of its
-inputs on average, halving the variance, and the factor 2 makes up for it. `FullyConnectedNet`
-uses He for ReLU and Xavier otherwise unless `weight_scale` fixes the standard deviation.
+Whether a layer shrinks or grows the gradient is the product of the two: neither alone decides.
+
+**Xavier initialization** (Glorot and Bengio) picks $s^2 = 2/(D_\text{in} + D_\text{out})$. The
+forward pass alone would want $1/D_\text{in}$ (each unit sums $D_\text{in}$ inputs), the backward
+pass alone $1/D_\text{out}$ (each input's gradient sums $D_\text{out}$ contributions); their
+harmonic mean is a compromise, and equals both when the layer is square, as the 64-unit layers
+below are. **He initialization** picks $s^2 = 2/D_\text{in}$: a ReLU zeroes half of its inputs on
+average, halving the variance, and the factor 2 makes up for it. `FullyConnectedNet` uses He for
+ReLU and Xavier otherwise unless `weight_scale` fixes the standard deviation.
 
 Below: a network with 8 hidden layers of 64 units, one backward pass on 200 digits, and the norm of
 each layer's weight gradient $\lVert dW_i\rVert$ (layer 1 is nearest the input), for three
@@ -877,9 +884,13 @@ plt.show()
     nb.md(r"""
 Read the three panels:
 
-* **sigmoid**: even with Xavier initialization the gradient shrinks by roughly a factor of 4 per
-  layer towards the input, so the first layers learn thousands of times more slowly than the last.
-  This is why deep networks were long thought untrainable, and why ReLU took over.
+* **sigmoid**: with Xavier initialization the gradient shrinks by roughly a factor of 4 per layer
+  towards the input (the $W^\top$ factors are about 1, so the sigmoid's $\tfrac14$ shows), and the
+  first layers learn thousands of times more slowly than the last. This is why deep networks were
+  long thought untrainable, and why ReLU took over. With std 1.0 the curve is almost flat: each
+  $W^\top$ now multiplies the gradient by about $\sqrt{64} = 8$, which nearly cancels the sigmoid's
+  $\tfrac14$, at the price of saturated units (an input of variance 64 puts most of them on the flat
+  tails, where they barely learn).
 * **tanh**: with Xavier the norms stay level; with std 0.01 they are tiny everywhere (the signal
   itself died on the way forward); with std 1.0 the units saturate and the gradients grow
   towards the input.

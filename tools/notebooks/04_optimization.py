@@ -262,9 +262,10 @@ SGD, the one-step form less than twice; on the alternating one both shrink the z
     nb.md(r"""
 ## 3. Nesterov momentum
 
-Momentum computes the gradient where the ball *is* and adds it to the velocity. But the ball is
-about to move by $\rho v$ anyway, so a better-informed correction uses the gradient where it is
-*about to be*, the look-ahead point $w - \alpha\rho v$:
+Momentum computes the gradient where the ball *is* and adds it to the velocity. But whatever that
+gradient is, the ball is about to move by $\alpha\rho v$ anyway (the step $\alpha v_{t+1}$ carries
+the old velocity $\rho v_t$ along, scaled by the learning rate), so a better-informed correction
+uses the gradient where it is *about to be*, the look-ahead point $w - \alpha\rho v$:
 
 $$v_{t+1} = \rho\, v_t + \nabla L(w_t - \alpha\rho\, v_t), \qquad w_{t+1} = w_t - \alpha\, v_{t+1}.$$
 
@@ -545,7 +546,7 @@ update.
 | `step_decay` | $\alpha_0 \cdot d^{\lfloor t / k \rfloor}$: multiply by $d$ every $k$ steps | ✔ |
 | `cosine_decay` | $\alpha_T + \tfrac12(\alpha_0 - \alpha_T)(1 + \cos(\pi t / T))$ | ✔ |
 | `linear_decay` | $\alpha_T + (\alpha_0 - \alpha_T)(1 - t/T)$ | ✔ |
-| `inverse_sqrt_decay` | $\alpha_0 \sqrt{w / \max(t, w)}$: $\alpha_0/\sqrt{t}$ for $w = 1$ | ✔ |
+| `inverse_sqrt_decay` | $\alpha_0 \sqrt{h / \max(t, h)}$: held at $\alpha_0$ for $h$ = `hold_steps` steps, $\alpha_0/\sqrt{t}$ for $h = 1$ | ✔ |
 | `with_warmup` | a linear ramp from 0 in front of any schedule | ✔ |
 
 Step decay is the classic (ResNets multiply the rate by 0.1 at epochs 30, 60 and 90). Cosine and
@@ -601,14 +602,16 @@ middle, and flattens out as it reaches $\alpha_T$.
 ## 4. Inverse square root
 
 $\alpha_0/\sqrt{t}$ is undefined at $t = 0$ and huge relative to the rest for tiny $t$, so the
-library's version holds $\alpha_0$ until step $w$ (`warmup_steps`) and decays as
-$\alpha_0\sqrt{w/t}$ from there; with $w = 1$ it is exactly $\alpha_0/\sqrt{t}$ for $t \ge 1$.
+library's version holds $\alpha_0$ until step $h$ (`hold_steps`) and decays as
+$\alpha_0\sqrt{h/t}$ from there; with $h = 1$ it is exactly $\alpha_0/\sqrt{t}$ for $t \ge 1$.
+Holding is not warming up: the rate starts at full size. A warmup, a ramp up from 0, is the
+next section's `with_warmup`, which can be put in front of this schedule.
 """)
     answer_from_library(nb, schedules.inverse_sqrt_decay)
     schedule_tests(nb, "inverse_sqrt_decay", 1,
         'check_schedule(inverse_sqrt_decay, "inverse_sqrt_decay", hyperparameters={"base_lr": 0.1}, steps=[0, 1, 4, 100])',
-        ['check_schedule(inverse_sqrt_decay, "inverse_sqrt_decay", hyperparameters={"base_lr": 1.0, "warmup_steps": 16}, steps=[0, 8, 16, 64, 400])',
-         'check_schedule(inverse_sqrt_decay, "inverse_sqrt_decay", hyperparameters={"base_lr": 0.3, "warmup_steps": 3}, steps=[2, 3, 12, 27])'])
+        ['check_schedule(inverse_sqrt_decay, "inverse_sqrt_decay", hyperparameters={"base_lr": 1.0, "hold_steps": 16}, steps=[0, 8, 16, 64, 400])',
+         'check_schedule(inverse_sqrt_decay, "inverse_sqrt_decay", hyperparameters={"base_lr": 0.3, "hold_steps": 3}, steps=[2, 3, 12, 27])'])
     nb.md(r"""
 ## 5. Linear warmup
 
@@ -649,7 +652,7 @@ curves = {
     "step (x0.1 every 300)": functools.partial(step_decay, base_lr=0.1, decay=0.1, every=300),
     "cosine": functools.partial(cosine_decay, base_lr=0.1, total_steps=total),
     "linear": functools.partial(linear_decay, base_lr=0.1, total_steps=total),
-    "inverse sqrt (w=50)": functools.partial(inverse_sqrt_decay, base_lr=0.1, warmup_steps=50),
+    "inverse sqrt (hold 50)": functools.partial(inverse_sqrt_decay, base_lr=0.1, hold_steps=50),
     "warmup 100 + cosine": with_warmup(functools.partial(cosine_decay, base_lr=0.1, total_steps=total - 100), warmup_steps=100),
 }
 steps = np.arange(total + 1)
@@ -698,7 +701,7 @@ compared = {
     "step (x0.3 every 1/4)": functools.partial(step_decay, base_lr=base_lr, decay=0.3, every=steps // 4),
     "cosine": functools.partial(cosine_decay, base_lr=base_lr, total_steps=steps),
     "linear": functools.partial(linear_decay, base_lr=base_lr, total_steps=steps),
-    "inverse sqrt (w=100)": functools.partial(inverse_sqrt_decay, base_lr=base_lr, warmup_steps=100),
+    "inverse sqrt (hold 100)": functools.partial(inverse_sqrt_decay, base_lr=base_lr, hold_steps=100),
 }
 fig, ax = plt.subplots(figsize=(8, 4))
 seeds = range(10)  # average over several noise draws so the curves are readable

@@ -200,7 +200,9 @@ def adam(
     At step t (1, 2, ...): ``m = beta1 * m + (1 - beta1) * dw``, ``v = beta2 * v + (1 - beta2) * dw**2``,
     ``m_hat = m / (1 - beta1**t)``, ``v_hat = v / (1 - beta2**t)``,
     ``w = w - learning_rate * m_hat / (sqrt(v_hat) + eps)``. The correction undoes the pull towards
-    zero of averages that start at zero, which would otherwise make the first steps tiny.
+    zero of averages that start at zero. Uncorrected, ``v`` is pulled down far more than ``m``, so
+    the first steps come out too large: about ``sqrt(1 - beta2) / (1 - beta1)``, some 3 times, the
+    size of a corrected step with the default betas.
 
     Shapes: w, dw any shape -> next_w. State: ``m``, ``v`` (shape of w) and ``t`` (steps taken).
     """
