@@ -327,7 +327,13 @@ scores).
   that no factor 2 appears);
 * **L1**: $R(W) = \lambda \sum |W|$, gradient $\lambda\,\mathrm{sign}(W)$: a constant pull toward
   0 that drives small weights to exactly 0 (sparse weights);
-* **elastic net**: a mix, $\alpha\,\text{L1} + (1 - \alpha)\,\text{L2}$ with $\alpha$ = `l1_ratio`.
+* **elastic net**: a mix, $\alpha\,\text{L1} + (1 - \alpha)\,\text{L2}$ with $\alpha$ = `l1_ratio`
+  (scikit-learn's convention). The lecture notes write it as $R(W) = \sum \beta W^2 + |W|$; the two
+  describe the same family. Expanding ours gives
+  $\lambda\alpha \sum |W| + \tfrac{\lambda(1-\alpha)}{2}\sum W^2
+  = \lambda\alpha\bigl(\sum |W| + \beta \sum W^2\bigr)$ with $\beta = \frac{1-\alpha}{2\alpha}$:
+  the notes' $\beta$ is the weight of L2 relative to L1, and $\lambda\alpha$ the overall strength.
+  For example `l1_ratio` 0.5 is $\beta = 0.5$.
 
 **Exercise.** Write the three penalties; each returns `(value, dw)`. The elastic net can call
 your other two.
