@@ -13,6 +13,7 @@ import pytest
 from autograder.cli import main as cli
 from autograder.grading import cells, trusted_check
 from autograder.grading.autograde import grade_class
+from autograder.grading.feedback import write_all_feedback
 from autograder.grading.results import NotebookResult, SubmissionResult
 from autograder.grading.sandbox import Limits
 from autograder.grading.self_check import check_notebook, format_report, student_case_salt
@@ -222,6 +223,12 @@ def test_two_students_get_the_same_public_case_and_different_hidden_cases(tmp_pa
         assert len(seen[student]) == 3  # one public case (seed 0), two hidden ones (seeds 1 and 2)
     assert seen["alice"][0] == seen["bob"][0]
     assert seen["alice"][1] != seen["bob"][1] and seen["alice"][2] != seen["bob"][2]
+
+    # what students get back names neither the secret nor their salt
+    assert write_all_feedback(workspace, "toy")
+    salts = [str(hidden_case_salt(secret, "toy", student)).encode() for student in ("alice", "bob")]
+    for path in [*workspace.feedback.rglob("*"), *workspace.autograded.rglob("*.ipynb")]:
+        assert not path.is_file() or not any(text in path.read_bytes() for text in (secret, *salts)), path
 
     # the TA reruns alice's notebook on her very cases, with the salt grading.json recorded
     handed_in = workspace.submission_dir("alice", "toy") / "layers.ipynb"
