@@ -98,5 +98,5 @@ def describe_case(arrays: dict[str, Any], params: dict[str, Any] | None = None, 
 
 def seed_words(seed: int) -> str:
     """``seed 31``; in a case the grader drew for this submission alone, which the seed by itself
-    does not reproduce, ``seed 31 (hidden case drawn for you)``."""
-    return f"seed {seed}" if case_salt.get() is None else f"seed {seed} (hidden case drawn for you)"
+    does not reproduce, ``seed 31, drawn for you``."""
+    return f"seed {seed}" if case_salt.get() is None else f"seed {seed}, drawn for you"

@@ -131,7 +131,7 @@ def test_a_hidden_last_expression_still_scores_the_cell() -> None:
 def test_a_message_about_a_salted_case_does_not_name_a_seed_that_reproduces_it() -> None:
     source = ("from autograder.failures import describe_case\nprint(describe_case({}, seed=3))\n"
               "### BEGIN HIDDEN TESTS\nprint(describe_case({}, seed=31))\n### END HIDDEN TESTS\n")
-    assert _run_cell(source, 5)[0].messages == ["seed 3", "seed 31 (hidden case drawn for you)"]
+    assert _run_cell(source, 5)[0].messages == ["seed 3", "seed 31, drawn for you"]
     assert _run_cell(source, None)[0].messages == ["seed 3", "seed 31"]
 
 
