@@ -31,6 +31,9 @@ c.Exchange.root = str(EXCHANGE)
 # Builders, caches and checkpoints never travel with an assignment.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".*"]
 
+# The secret that hidden test cases are drawn from is not set here: this file is published with the
+# kit. `bpk-grade grade` keeps it in the grading workspace (grading/hidden_case_secret; README, TAs).
+
 # What a student sees in an answer cell before writing anything.
 c.ClearSolutions.code_stub = {
     "python": "# YOUR CODE HERE\n"

@@ -6,10 +6,12 @@
     bpk-grade feedback [ASSIGNMENT]         an HTML page per student and notebook, and the class's page
     bpk-grade export [ASSIGNMENT]           grades.csv, points per notebook and per test
     bpk-grade status [ASSIGNMENT]           graded / pending / failed, with reasons
-    bpk-grade check NOTEBOOK                grade one notebook for its author (no hidden code shown)
+    bpk-grade check NOTEBOOK                grade one notebook for its author (no hidden code shown);
+                                            --student ID: with the hidden cases grading drew for ID
     bpk-grade demo                          the whole pipeline on a made-up class
 
-Everything grading writes goes to the workspace (--workspace, default ./grading/).
+Everything grading writes goes to the workspace (--workspace, default ./grading/), and so does the
+secret each student's hidden cases are drawn from (hidden_case_secret, made on the first grade).
 """
 
 from __future__ import annotations
@@ -81,6 +83,11 @@ def _parser() -> argparse.ArgumentParser:
     status.add_argument("assignment", nargs="?")
     check = commands.add_parser("check", help="grade one notebook for its author")
     check.add_argument("notebook", type=Path)
+    drawn_for = check.add_mutually_exclusive_group()
+    drawn_for.add_argument("--student", default=None,
+                           help="draw the hidden cases grading drew for this student (uses the workspace's secret)")
+    drawn_for.add_argument("--case-salt", type=int, default=None,
+                           help="draw the hidden cases with this salt (a grading.json's case_salt)")
     with_limits(check)
     demo = commands.add_parser("demo", help="the whole pipeline on a made-up class")
     demo.add_argument("--assignments", nargs="+", default=None, help="assignments to grade (default: 03_backprop 06_convnets)")
@@ -120,9 +127,14 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "grade":
         from .grading.autograde import grade_class
 
-        run = grade_class(_workspace(args), args.assignment, regrade=args.regrade, workers=args.workers,
+        workspace = _workspace(args)
+        had_secret = workspace.case_secret_path.exists()
+        run = grade_class(workspace, args.assignment, regrade=args.regrade, workers=args.workers,
                           scheduler=args.scheduler, limits=_limits(args))
         print(f"graded {len(run.graded)} submission(s); {run.skipped} already graded (use --regrade to redo)")
+        if not had_secret and workspace.case_secret_path.exists():
+            print(f"made {workspace.case_secret_path}, the secret each student's hidden cases are drawn from: "
+                  "keep it private, and keep it to regrade with the same cases")
         return 0
     if args.command == "feedback":
         from .grading.feedback import CLASS_FOLDER, write_all_feedback
@@ -148,10 +160,13 @@ def _run(args: argparse.Namespace) -> int:
         print(format_table(status_rows(_workspace(args), args.assignment)))
         return 0
     if args.command == "check":
-        from .grading.self_check import check_notebook, format_report
+        from .grading.self_check import check_notebook, format_report, student_case_salt
 
-        result, hidden = check_notebook(args.notebook, args.source, _limits(args))
-        print(format_report(result, hidden))
+        salt = args.case_salt
+        if args.student is not None:
+            salt = student_case_salt(args.notebook, args.source, args.workspace, args.student)
+        result, hidden = check_notebook(args.notebook, args.source, _limits(args), salt)
+        print(format_report(result, hidden, salt))
         return 0 if result.points >= result.max_points else 1
     if args.command == "demo":
         from .grading.demo import run_demo

@@ -13,6 +13,8 @@ from typing import Any, Callable, TypeVar
 
 import numpy as np
 
+from .numeric import case_salt
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -90,5 +92,11 @@ def describe_case(arrays: dict[str, Any], params: dict[str, Any] | None = None, 
     if params:
         parts.append(", ".join(f"{key}={value!r}" for key, value in params.items()))
     if seed is not None:
-        parts.append(f"seed {seed}")
+        parts.append(seed_words(seed))
     return "; ".join(part for part in parts if part)
+
+
+def seed_words(seed: int) -> str:
+    """``seed 31``; in a case the grader drew for this submission alone, which the seed by itself
+    does not reproduce, ``seed 31, drawn for you``."""
+    return f"seed {seed}" if case_salt.get() is None else f"seed {seed}, drawn for you"

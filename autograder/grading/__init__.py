@@ -3,7 +3,8 @@
 One module per concept, in the order a submission meets them:
 
     workspace         the grading folder (submitted/, versions/, autograded/, feedback/, gradebook.db),
-                      its grading lock, and which hand-ins are new or resubmitted
+                      its grading lock, its hidden-case secret (each student's salt), and which
+                      hand-ins are new or resubmitted
     collect           submissions in: folders, zips, an nbgrader exchange
     results           the job a worker grades and the result it sends back
     sandbox           resource limits, Landlock, seccomp, a uid of its own, killing a student's processes

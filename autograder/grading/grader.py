@@ -51,7 +51,8 @@ def grade_submission(job: SubmissionJob) -> SubmissionResult:
         notebooks = [grade_notebook(notebook, workdir, job, timings, read_only) for notebook in job.notebooks]
     finally:
         sandbox.remove_tree(private)  # TemporaryDirectory's cleanup would follow a student's links
-    return SubmissionResult(job.student, job.assignment, notebooks, {k: round(v, 4) for k, v in timings.items()})
+    return SubmissionResult(job.student, job.assignment, notebooks, {k: round(v, 4) for k, v in timings.items()},
+                            case_salt=job.case_salt)
 
 
 def submitted_notebooks(job: SubmissionJob) -> dict[str, bytes]:
@@ -231,7 +232,7 @@ def grade_notebook(notebook: NotebookJob, workdir: Path, job: SubmissionJob, tim
         elif cell["cell_type"] == "code":
             steps.append(("student", index))  # the student's code, or a given cell restored from the source
 
-    checker = Checker(notebook.source, Path(job.assignment_dir))
+    checker = Checker(notebook.source, Path(job.assignment_dir), job.case_salt)
     run = _Run(workdir, job, graded, timings, read_only or [])
     outputs: list[CellOutput] = []
     outcomes: dict[str, TestOutcome] = {}

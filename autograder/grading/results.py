@@ -44,6 +44,8 @@ class SubmissionJob:
     # the student's notebooks of their other assignments, which a notebook may load its earlier
     # answers from: "<assignment>/<notebook>" -> absolute path here, or the content itself
     other_assignments: dict[str, str | bytes] = field(default_factory=dict)
+    # mixed into the seeds of the hidden tests' cases (Workspace.job); None: the fixed cases
+    case_salt: int | None = None
 
     def with_file_contents(self) -> "SubmissionJob":
         """This job with every file as content, for a worker that does not share this filesystem."""
@@ -90,6 +92,9 @@ class SubmissionResult:
     submission_digest: str = ""  # of the hand-in graded: a different one now means it was resubmitted
     seconds_late: float = 0.0  # after the assignment's due date in the gradebook
     late_penalty: float = 0.0  # points nbgrader's late-submission plugin took off for it
+    # the salt its hidden cases were drawn with (None: the fixed ones); `bpk-grade check NOTEBOOK
+    # --case-salt N` draws the same cases again
+    case_salt: int | None = None
 
     @property
     def timed_out(self) -> bool:
@@ -121,7 +126,7 @@ class SubmissionResult:
         ]
         return cls(data["student"], data["assignment"], notebooks, data.get("timings", {}),
                    data.get("retried_alone", False), data.get("submission_digest", ""),
-                   data.get("seconds_late", 0.0), data.get("late_penalty", 0.0))
+                   data.get("seconds_late", 0.0), data.get("late_penalty", 0.0), data.get("case_salt"))
 
     def save(self, path: Path) -> None:
         """Write atomically: a crash mid-write must not leave a result that looks finished."""

@@ -6,6 +6,11 @@ student's, as in the TA's grading), and its tests come from the instructor's sou
 the same name (when ``solutions/`` is at hand, as in a clone of the kit), so a student sees exactly
 the points and messages the class grading will give, and never a line of hidden test code. Without
 a source notebook, the notebook's own (public) test cells are run the same way.
+
+A student has no course secret, so their hidden tests draw the fixed cases their seeds name, where
+the TA's grading draws each student's own (``workspace.hidden_case_salt``); the report says so. A TA
+reproduces one student's verdict with that student's salt: ``--case-salt N`` as ``grading.json``
+records it, or ``--student ID``, which derives it from the workspace's secret.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from .grader import copy_into, grade_notebook, write_files, write_other_assignme
 from .results import NotebookJob, NotebookResult, SubmissionJob
 from .sandbox import Limits, remove_tree
 from .student_library import build_student_library
-from .workspace import MAX_NOTEBOOK_BYTES, handed_in_files
+from .workspace import MAX_NOTEBOOK_BYTES, handed_in_files, hidden_case_salt, read_case_secret
 
 
 def find_source(notebook: Path, source_root: Path) -> Path | None:
@@ -43,8 +48,27 @@ def _notebooks_in(folder: Path) -> list[Path]:
             if path.is_file() and not path.is_symlink() and path.stat().st_size <= MAX_NOTEBOOK_BYTES]
 
 
-def check_notebook(notebook: Path, source_root: Path, limits: Limits | None = None) -> tuple[NotebookResult, bool]:
-    """Grade ``notebook``; the flag says whether the hidden tests (from the source) were used."""
+def student_case_salt(notebook: Path, source_root: Path, workspace_root: Path, student: str) -> int:
+    """The salt the TA's grading in ``workspace_root`` draws ``student``'s hidden cases of this
+    notebook's assignment with."""
+    source_path = find_source(Path(notebook), Path(source_root))
+    if source_path is None:
+        raise ValueError(f"no instructor notebook named {Path(notebook).name} in {source_root}: "
+                         "without hidden tests there are no hidden cases to draw")
+    secret = read_case_secret(workspace_root)
+    if secret is None:
+        raise ValueError(f"the workspace {workspace_root} has no hidden-case secret yet (grading there makes one); "
+                         "give --workspace, or --case-salt from the student's grading.json")
+    return hidden_case_salt(secret, source_path.parent.name, student)
+
+
+def check_notebook(notebook: Path, source_root: Path, limits: Limits | None = None,
+                   case_salt: int | None = None) -> tuple[NotebookResult, bool]:
+    """Grade ``notebook``; the flag says whether the hidden tests (from the source) were used.
+
+    The hidden tests draw the fixed cases their seeds name, or with ``case_salt`` the cases the
+    TA's grading drew for the student that salt belongs to.
+    """
     notebook = Path(notebook)
     if not notebook.is_file():
         raise FileNotFoundError(f"notebook {notebook} does not exist")
@@ -65,7 +89,7 @@ def check_notebook(notebook: Path, source_root: Path, limits: Limits | None = No
         assignment = notebook.parent.resolve().name
         job = SubmissionJob("you", assignment, [NotebookJob(notebook.name, source, submitted)],
                             files, str(assignment_dir), library, limits or Limits(),
-                            other_assignments=course_notebooks(notebook.parent))
+                            other_assignments=course_notebooks(notebook.parent), case_salt=case_salt)
         workdir = scratch / "course" / assignment
         workdir.mkdir(parents=True)
         copy_into(workdir, ((path.name, str(path)) for path in _notebooks_in(notebook.parent)))
@@ -78,11 +102,15 @@ def check_notebook(notebook: Path, source_root: Path, limits: Limits | None = No
     return result, source_path is not None
 
 
-def format_report(result: NotebookResult, hidden_tests_used: bool) -> str:
+def format_report(result: NotebookResult, hidden_tests_used: bool, case_salt: int | None = None) -> str:
     """What ``check`` prints: a line per test, then each failure's message."""
     lines = [f"{result.name}: {result.points:g} / {result.max_points:g} points"]
     if not hidden_tests_used:
         lines.append("(no instructor source found: only the notebook's own public tests were run)")
+    elif case_salt is None:
+        lines.append("(hidden tests ran on their fixed cases; the TA's grading draws other hidden cases for each student)")
+    else:
+        lines.append(f"(hidden tests ran on the cases drawn with case salt {case_salt}, as the TA's grading drew them)")
     for test in result.tests:
         mark = "\u2714" if test.points >= test.max_points and not test.failure else "\u2718"
         lines.append(f"  {mark} {test.grade_id}: {test.points:g} / {test.max_points:g}")

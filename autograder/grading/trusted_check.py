@@ -9,6 +9,11 @@ or to plain copies for data; the notebook's own imports run here from the instru
 Scoring follows nbgrader's rule for test cells: a cell that raises earns 0; a cell whose last
 expression is a number earns that many points (partial credit); any other cell earns all of them.
 Unlike nbgrader, a warning printed on stderr costs nothing.
+
+Hidden cases differ between students: the code between ``### BEGIN HIDDEN TESTS`` and
+``### END HIDDEN TESTS`` runs with the submission's salt in ``numeric.case_salt``, so every case a
+check draws there comes from the seed the cell names and the salt (``workspace.hidden_case_salt``).
+The rest of the cell, the public checks the student ran in the notebook, keeps its fixed cases.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from ..numeric import case_salt
 from . import cells
 from .student_link import RemoteObject, StudentCrashed, StudentSession, StudentTimeout
 
@@ -48,8 +54,9 @@ class TestOutcome:
 class Checker:
     """Runs one notebook's test cells against one student process."""
 
-    def __init__(self, source_notebook: dict, assignment_dir: Path | None = None) -> None:
+    def __init__(self, source_notebook: dict, assignment_dir: Path | None = None, hidden_case_salt: int | None = None) -> None:
         self.assignment_dir = assignment_dir
+        self.hidden_case_salt = hidden_case_salt  # None: hidden tests draw the cases their seeds name
         self.graded = cells.graded_names(source_notebook)
         self.namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins}
         if assignment_dir is not None and str(assignment_dir) not in sys.path:
@@ -69,7 +76,7 @@ class Checker:
         printed = io.StringIO()
         try:
             with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed), self._in_assignment_dir():
-                value = _exec_returning_last_value(source, self.namespace)
+                value = _exec_returning_last_value(source, self.namespace, self.hidden_case_salt)
         except (StudentCrashed, StudentTimeout):
             raise
         except BaseException as error:  # any failure of a check is a zero for this cell, with its message
@@ -105,14 +112,62 @@ class Checker:
             yield
 
 
-def _exec_returning_last_value(source: str, namespace: dict) -> Any:
-    """Execute ``source``; return the value of its last line when that is an expression."""
+def _exec_returning_last_value(source: str, namespace: dict, hidden_case_salt: int | None = None) -> Any:
+    """Execute ``source``; return the value of its last line when that is an expression.
+
+    Top-level statements on a line of the hidden-tests region run with ``hidden_case_salt`` as the
+    case salt, the others without one.
+    """
     tree = ast.parse(source)
     last = None
     if tree.body and isinstance(tree.body[-1], ast.Expr):
-        last = ast.Expression(tree.body.pop().value)
-    exec(compile(tree, "<hidden test>", "exec"), namespace)
-    return None if last is None else eval(compile(last, "<hidden test>", "eval"), namespace)
+        last = tree.body.pop()
+    hidden = _hidden_lines(source)
+    for statements in _runs(tree.body, hidden):
+        with _salted(hidden_case_salt if _is_hidden(statements[0], hidden) else None):
+            exec(compile(ast.Module(body=statements, type_ignores=[]), "<hidden test>", "exec"), namespace)
+    if last is None:
+        return None
+    with _salted(hidden_case_salt if _is_hidden(last, hidden) else None):
+        return eval(compile(ast.Expression(last.value), "<hidden test>", "eval"), namespace)
+
+
+def _hidden_lines(source: str) -> set[int]:
+    """The line numbers (from 1) between ``### BEGIN HIDDEN TESTS`` and ``### END HIDDEN TESTS``."""
+    hidden, inside = set(), False
+    for number, line in enumerate(source.splitlines(), start=1):
+        if line.strip() == "### BEGIN HIDDEN TESTS":
+            inside = True
+        elif line.strip() == "### END HIDDEN TESTS":
+            inside = False
+        elif inside:
+            hidden.add(number)
+    return hidden
+
+
+def _is_hidden(statement: ast.stmt, hidden: set[int]) -> bool:
+    """Whether any line of ``statement`` is hidden (a statement holding the markers counts as hidden)."""
+    return any(number in hidden for number in range(statement.lineno, statement.end_lineno + 1))
+
+
+def _runs(statements: list[ast.stmt], hidden: set[int]) -> list[list[ast.stmt]]:
+    """``statements`` in consecutive runs that are all hidden or all public."""
+    runs: list[list[ast.stmt]] = []
+    for statement in statements:
+        if runs and _is_hidden(runs[-1][0], hidden) == _is_hidden(statement, hidden):
+            runs[-1].append(statement)
+        else:
+            runs.append([statement])
+    return runs
+
+
+@contextlib.contextmanager
+def _salted(salt: int | None):
+    token = case_salt.set(salt)
+    try:
+        yield
+    finally:
+        case_salt.reset(token)
 
 
 def _points_from_value(value: Any, max_points: float) -> float:

@@ -8,6 +8,7 @@
       versions/<student>/<assignment>/<timestamp>/      every earlier hand-in, kept when a new one came
       feedback/<student>/<assignment>/*.html     the pages students get back
       collect_problems.json       submissions that could not be imported, with the reason
+      hidden_case_secret          the course secret each student's hidden cases are drawn from (mode 0600)
 
 The instructor's source notebooks stay where they are (``solutions/`` by default) and are only read.
 """
@@ -17,8 +18,10 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import hmac
 import json
 import os
+import secrets
 import socket
 import time
 import shutil
@@ -37,6 +40,7 @@ MAX_HANDED_IN_FILE_BYTES = 20 * 2**20
 MAX_NOTEBOOK_BYTES = 32 * 2**20  # parsed, a notebook takes several times its size in memory
 IGNORED_FILES = {"timestamp.txt", ".DS_Store"}
 IGNORED_FOLDERS = {".ipynb_checkpoints", "__pycache__"}  # editor and interpreter leftovers
+CASE_SECRET_FILE = "hidden_case_secret"
 
 
 class WorkspaceBusy(RuntimeError):
@@ -54,7 +58,9 @@ class Workspace:
         self.source_root = Path(self.source_root).resolve()
         if not self.source_root.is_dir():
             raise FileNotFoundError(f"source_root {self.source_root} is not a folder of assignments")
-        for inside in (self.source_root,):
+        # the release (course/ beside the sources, see nbgrader_config.py) is published, built from
+        # the sources and deleted by each release: grades and the hidden-case secret stay out of both
+        for inside in (self.source_root, self.source_root.parent / "course"):
             if self.root == inside or inside in self.root.parents:
                 raise ValueError(f"the grading workspace {self.root} must not lie inside {inside}")
         self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -84,6 +90,25 @@ class Workspace:
 
     def result_path(self, student: str, assignment: str) -> Path:
         return self.autograded / student / assignment / "grading.json"
+
+    @property
+    def case_secret_path(self) -> Path:
+        return self.root / CASE_SECRET_FILE
+
+    def case_secret(self) -> bytes:
+        """The secret this workspace draws hidden cases from, created (random, private) on first use.
+
+        It lives here, never in the course's files: ``nbgrader_config.py`` and ``solutions/`` are
+        published with the kit, and the release is built from them. Grading again with the same
+        secret draws the same cases; copy the file to give another workspace the same ones.
+        """
+        secret = read_case_secret(self.root)
+        if secret is None:
+            descriptor = os.open(self.case_secret_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "w") as handle:
+                handle.write(secrets.token_hex(32) + "\n")
+            secret = read_case_secret(self.root)
+        return secret
 
     def gradebook(self) -> "Gradebook":
         """nbgrader's gradebook of this workspace, created on first use (a context manager)."""
@@ -241,7 +266,8 @@ class Workspace:
         return SubmissionJob(student, assignment, notebooks, {}, str(self.source_root / assignment),
                              library_path, limits, file_paths=paths,
                              submission_digest=self.submission_digest(student, assignment),
-                             other_assignments=self.other_notebooks(student, assignment))
+                             other_assignments=self.other_notebooks(student, assignment),
+                             case_salt=hidden_case_salt(self.case_secret(), assignment, student))
 
     def other_notebooks(self, student: str, assignment: str) -> dict[str, str]:
         """The notebooks ``student`` handed in for the course's other assignments, which a later
@@ -254,6 +280,29 @@ class Workspace:
                 if path.is_file() and not path.is_symlink() and path.stat().st_size <= MAX_NOTEBOOK_BYTES:
                     notebooks[f"{other}/{path.name}"] = str(path)
         return notebooks
+
+
+def read_case_secret(workspace_root: Path) -> bytes | None:
+    """The hidden-case secret of the workspace at ``workspace_root``, or None when it has none yet."""
+    path = Path(workspace_root) / CASE_SECRET_FILE
+    if not path.is_file():
+        return None
+    secret = path.read_text(encoding="utf-8").strip()
+    if not secret:
+        raise ValueError(f"{path} is empty: delete it to have a new secret made, or restore the old one")
+    return secret.encode()
+
+
+def hidden_case_salt(secret: bytes, assignment: str, student: str) -> int:
+    """The salt of one submission's hidden cases (see ``numeric.case_salt``).
+
+    The first 8 bytes, big-endian, of HMAC-SHA256 keyed by the secret over the UTF-8 text
+    ``"<assignment>/<student>"``: the same for every regrade of a submission, different between
+    students, assignments and secrets, and telling nothing about the secret. A check seeded ``seed``
+    then draws its hidden case from ``numpy.random.default_rng([seed, salt])``.
+    """
+    digest = hmac.new(secret, f"{assignment}/{student}".encode(), hashlib.sha256).digest()
+    return int.from_bytes(digest[:8], "big")
 
 
 def assignments_in(source_root: Path) -> list[str]:

@@ -13,7 +13,7 @@ import numpy as np
 
 from .calling import StudentCall, as_float_array, function_name
 from .compare import compare, fail_on_warnings, raise_mismatch
-from .failures import CheckFailed, format_number, passed, student_facing
+from .failures import CheckFailed, format_number, passed, seed_words, student_facing
 from .numeric import case_rng
 
 
@@ -68,7 +68,7 @@ def check_numerical_gradient(numerical_gradient: Callable[..., Any], shape: tupl
     call = StudentCall(numerical_gradient, check)
     x = case_rng(seed).standard_normal(shape)
     for f, derivative, label in _SCALAR_FUNCTIONS:
-        case = f"f(x) = {label}, x {tuple(shape)}; seed {seed}"
+        case = f"f(x) = {label}, x {tuple(shape)}; {seed_words(seed)}"
         result = as_float_array(call(f, x), check, "the gradient", x.shape)
         mismatch = compare("gradient", result, derivative(x), tolerance=1e-7)
         if mismatch is not None:
@@ -77,7 +77,7 @@ def check_numerical_gradient(numerical_gradient: Callable[..., Any], shape: tupl
                 diagnosis = "this is the forward difference (f(x + h) - f(x)) / h, whose error shrinks like h; use the centered difference (f(x + h) - f(x - h)) / 2h"
             raise_mismatch(check, mismatch, case=case, tolerance=1e-7, expected_label="exact", diagnosis=diagnosis)
     fail_on_warnings(check, call.warnings, f"x {tuple(shape)}")
-    passed(check, f"matches the exact gradients of {len(_SCALAR_FUNCTIONS)} functions (x {tuple(shape)}; seed {seed}).")
+    passed(check, f"matches the exact gradients of {len(_SCALAR_FUNCTIONS)} functions (x {tuple(shape)}; {seed_words(seed)}).")
 
 
 @student_facing
@@ -91,7 +91,7 @@ def check_numerical_gradient_upstream(
     x = rng.standard_normal(shape)
     for f, gradient, label in _ARRAY_FUNCTIONS:
         dout = rng.standard_normal(np.shape(f(x)))
-        case = f"f(x) = {label}, x {tuple(shape)}, dout {dout.shape}; seed {seed}"
+        case = f"f(x) = {label}, x {tuple(shape)}, dout {dout.shape}; {seed_words(seed)}"
         result = as_float_array(call(f, x, dout), check, "the gradient", x.shape)
         mismatch = compare("gradient", result, gradient(x, dout), tolerance=1e-7)
         if mismatch is not None:
@@ -100,7 +100,7 @@ def check_numerical_gradient_upstream(
                 diagnosis = "dout is ignored: differentiate sum(f(x) * dout), not sum(f(x))"
             raise_mismatch(check, mismatch, case=case, tolerance=1e-7, expected_label="exact", diagnosis=diagnosis)
     fail_on_warnings(check, call.warnings, f"x {tuple(shape)}")
-    passed(check, f"matches the exact gradients of sum(f(x) * dout) for {len(_ARRAY_FUNCTIONS)} functions (x {tuple(shape)}; seed {seed}).")
+    passed(check, f"matches the exact gradients of sum(f(x) * dout) for {len(_ARRAY_FUNCTIONS)} functions (x {tuple(shape)}; {seed_words(seed)}).")
 
 
 def _relative_error(a: np.ndarray, b: np.ndarray) -> float:
@@ -118,8 +118,8 @@ def check_relative_error(relative_error: Callable[..., Any], *, seed: int = 0) -
     cases = [
         ("a = [1, 2], b = [1, 2.2]", np.array([1.0, 2.0]), np.array([1.0, 2.2])),
         ("two equal arrays", a, a.copy()),
-        (f"a, b (3, 4) close to each other; seed {seed}", a, b),
-        (f"1000 * a, 1000 * b (scale-free); seed {seed}", 1000 * a, 1000 * b),
+        (f"a, b (3, 4) close to each other; {seed_words(seed)}", a, b),
+        (f"1000 * a, 1000 * b (scale-free); {seed_words(seed)}", 1000 * a, 1000 * b),
         ("a = b = [0, 0, 1]", np.array([0.0, 0.0, 1.0]), np.array([0.0, 0.0, 1.0])),
     ]
     for label, first, second in cases:

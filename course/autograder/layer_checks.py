@@ -28,7 +28,7 @@ import numpy as np
 from . import oracles
 from .calling import StudentCall, as_float_array, forward_pair, function_name, unpack
 from .compare import Mismatch, compare, fail_on_warnings, raise_mismatch, require_derived, warnings_note
-from .failures import CheckFailed, describe_case, passed, student_facing
+from .failures import CheckFailed, describe_case, passed, seed_words, student_facing
 from .numeric import ANALYTIC_TOLERANCE, case_rng, make_inputs, normwise_error, numerical_gradient, sample_indices
 
 try:
@@ -498,7 +498,7 @@ def check_dropout_forward(
     check = function_name(dropout_forward)
     call = StudentCall(dropout_forward, check)
     x = _dropout_input(tuple(shape), seed)
-    case = f"x {tuple(shape)}, keep_prob={keep_prob}, seed {seed}"
+    case = f"x {tuple(shape)}, keep_prob={keep_prob}, {seed_words(seed)}"
     out, _ = forward_pair(call(x, keep_prob, train=True, rng=seed), check)
     out = as_float_array(out, check, "out (train mode)", x.shape)
     kept = out != 0
@@ -559,7 +559,7 @@ def check_dropout_backward(
     reference = _layer_reference(dropout_backward)
     x = _dropout_input(tuple(shape), seed)
     dout = case_rng(seed + 1).standard_normal(x.shape)
-    case = f"x {tuple(shape)}, keep_prob={keep_prob}, seed {seed}"
+    case = f"x {tuple(shape)}, keep_prob={keep_prob}, {seed_words(seed)}"
 
     def forward_pass(train: bool) -> tuple[np.ndarray, Any]:
         """(out, cache) of the student's forward, or of the reference when the student's is no dropout."""
