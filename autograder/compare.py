@@ -10,10 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from backpropkit.gradcheck import relative_error_array
 
 from .diagnose import value_mistake
 from .failures import CheckFailed, format_index, format_number
-from .numeric import ANALYTIC_TOLERANCE, normwise_error, relative_errors, worst
+from .numeric import ANALYTIC_TOLERANCE, normwise_error, worst
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ def compare(
             "and a check that compares nothing fails.",
             {"quantity": quantity, "diagnosis": "nothing compared"},
         )
-    errors = relative_errors(yours, expected, compared)
+    errors = relative_error_array(yours, expected, compared)
     error, index = worst(errors)
     if error <= tolerance:
         return None
