@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
 from backpropkit.gradcheck import relative_error_array
 
 from .diagnose import value_mistake

@@ -10,6 +10,7 @@ import math
 from typing import Any, Callable
 
 import numpy as np
+
 from backpropkit import gradcheck
 
 from .calling import StudentCall, as_float_array, function_name

@@ -1,4 +1,4 @@
-"""The numerical side of a check: inputs from a seed, centered differences, relative errors.
+"""The numerical side of a check: inputs from a seed, centered differences screened for kinks.
 
 Everything here runs in float64 on NumPy, whatever the student's code does inside. The rules are
 the library's, the ones students write in notebook 1 and check their own work with
@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 import numpy as np
+
 from backpropkit import gradcheck
 
 # How close (normwise, see normwise_error) a gradient must come to the reference backward's. Derived
