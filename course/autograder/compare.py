@@ -53,7 +53,7 @@ def compare(
             "and a check that compares nothing fails.",
             {"quantity": quantity, "diagnosis": "nothing compared"},
         )
-    errors = relative_error_array(yours, expected, compared)
+    errors = relative_error_array(np.asarray(yours, dtype=np.float64), np.asarray(expected, dtype=np.float64), compared)
     error, index = worst(errors)
     if error <= tolerance:
         return None
