@@ -55,10 +55,12 @@ def _copy_arrays(value: Any) -> Any:
 
 
 class StudentCall:
-    """Calls one student function and remembers the RuntimeWarnings it raised.
+    """Calls one student function and remembers the warnings it raised.
 
-    Warnings are recorded instead of printed: a warning printed in a test cell goes to stderr and
-    nbgrader then scores the cell zero, while a check can explain what the warning means.
+    Warnings are recorded instead of printed, so that the check can fail with a message that says
+    what the warning means (``compare.fail_on_warnings``). Called through the grader's proxy, the
+    function runs in the student process, which sends its warnings back with the result and the
+    proxy raises them again here: the same warnings reach this record in both places.
     """
 
     def __init__(self, func: Callable[..., Any], name: str) -> None:

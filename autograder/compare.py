@@ -11,9 +11,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from backpropkit.gradcheck import relative_error_array
+
 from .diagnose import value_mistake
 from .failures import CheckFailed, format_index, format_number
-from .numeric import ANALYTIC_TOLERANCE, normwise_error, relative_errors, worst
+from .numeric import ANALYTIC_TOLERANCE, normwise_error, worst
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,7 @@ def compare(
             "and a check that compares nothing fails.",
             {"quantity": quantity, "diagnosis": "nothing compared"},
         )
-    errors = relative_errors(yours, expected, compared)
+    errors = relative_error_array(np.asarray(yours, dtype=np.float64), np.asarray(expected, dtype=np.float64), compared)
     error, index = worst(errors)
     if error <= tolerance:
         return None
@@ -107,15 +109,32 @@ def warnings_note(warnings: list[str]) -> str | None:
 
 
 def fail_on_warnings(check: str, warnings: list[str], case: str) -> None:
-    """A correct answer that prints warnings still fails: nbgrader scores a cell with stderr as zero."""
+    """Fail a graded function that warned, even when its values are right.
+
+    The rule, the same in a notebook and in the grader: a graded function runs without warnings on
+    every case its checks try, the hidden ones included. A warning (overflow, division by zero, an
+    invalid value) says the computation left the numbers float64 represents; the values may survive
+    on this case (``1 / (1 + inf)`` is 0) and not on the next (``inf / inf`` is NaN).
+    """
     if warnings:
         raise CheckFailed(
-            f"{check}: the values are right, but your code raised {'; '.join(warnings[:2])}.\n"
-            "  A warning printed in a graded cell scores it zero: make the computation warning-free "
-            "(e.g. avoid exp of large numbers and division by zero).\n"
+            f"{check}: the values are right, but your code warned: {'; '.join(warnings[:2])}.\n"
+            f"  A graded function must run without warnings on every case, the hidden ones included: {_warning_fix(warnings[0])}.\n"
             f"  Case: {case}.",
             {"check": check, "diagnosis": "warnings"},
         )
+
+
+def _warning_fix(warning: str) -> str:
+    """How to get rid of one of NumPy's floating-point warnings, in a clause."""
+    if "overflow" in warning:
+        return ("an overflow means a number grew past float64's range; take exp only of numbers at most 0 "
+                "(e.g. exp(-|x|)) or subtract the maximum first")
+    if "divide by zero" in warning:
+        return "a division by zero gives infinity; keep the denominator away from 0 (or pick the branch before dividing)"
+    if "invalid value" in warning:
+        return "an invalid value gives NaN (0 / 0, inf - inf, the log or sqrt of a negative number); find where it starts"
+    return "find the line that warns and remove the cause"
 
 
 def require_derived(check: str, grads: dict[str, np.ndarray], expected: list[np.ndarray], case: str) -> None:

@@ -11,6 +11,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from backpropkit import gradcheck
+
 from .calling import StudentCall, as_float_array, function_name
 from .compare import compare, fail_on_warnings, raise_mismatch
 from .failures import CheckFailed, format_number, passed, seed_words, student_facing
@@ -103,13 +105,10 @@ def check_numerical_gradient_upstream(
     passed(check, f"matches the exact gradients of sum(f(x) * dout) for {len(_ARRAY_FUNCTIONS)} functions (x {tuple(shape)}; {seed_words(seed)}).")
 
 
-def _relative_error(a: np.ndarray, b: np.ndarray) -> float:
-    return float(np.max(np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), 1e-300)))
-
-
 @student_facing
 def check_relative_error(relative_error: Callable[..., Any], *, seed: int = 0) -> None:
-    """Check ``relative_error(a, b)``: the max over elements of ``|a - b| / (|a| + |b|)``, 0 for two zeros."""
+    """Check ``relative_error(a, b)`` against the rule every check judges by (``gradcheck.relative_error_array``):
+    the max over elements of ``|a - b| / max(|a| + |b|, floor)``, the floor a thousandth of the largest ``|a| + |b|``."""
     check = function_name(relative_error)
     call = StudentCall(relative_error, check)
     rng = case_rng(seed)
@@ -121,22 +120,27 @@ def check_relative_error(relative_error: Callable[..., Any], *, seed: int = 0) -
         (f"a, b (3, 4) close to each other; {seed_words(seed)}", a, b),
         (f"1000 * a, 1000 * b (scale-free); {seed_words(seed)}", 1000 * a, 1000 * b),
         ("a = b = [0, 0, 1]", np.array([0.0, 0.0, 1.0]), np.array([0.0, 0.0, 1.0])),
+        ("a = [1e-6, 1], b = [3e-6, 1] (an element tiny next to the other)", np.array([1e-6, 1.0]), np.array([3e-6, 1.0])),
     ]
     for label, first, second in cases:
         value = as_float_array(call(first, second), check, "the relative error")
         if value.size != 1:
             raise CheckFailed(f"{check} must return one number (the largest error), got shape {value.shape}.\n  Case: {label}.", {"check": check})
         value = float(value.reshape(()))
-        expected = _relative_error(first, second)
+        errors = gradcheck.relative_error_array(first, second)
+        expected = float(np.max(errors))
         if not math.isclose(value, expected, rel_tol=1e-9, abs_tol=1e-15):
-            errors = np.abs(first - second) / np.maximum(np.abs(first) + np.abs(second), 1e-300)
+            difference, magnitude = np.abs(first - second), np.abs(first) + np.abs(second)
             if math.isnan(value):
-                mistake = "two zeros give 0 / 0: guard the denominator, e.g. with max(|a| + |b|, tiny)"
+                mistake = "two zeros give 0 / 0: guard the denominator with the floor"
             elif math.isclose(value, float(np.mean(errors)), rel_tol=1e-9):
                 mistake = "this is the mean over the elements; take the largest one"
-            elif math.isclose(value, float(np.max(np.abs(first - second) / np.maximum(np.abs(first), np.abs(second)))), rel_tol=1e-9):
+            elif math.isclose(value, float(np.max(difference / np.maximum(magnitude, gradcheck.TINY))), rel_tol=1e-9):
+                mistake = ("the floor of the denominator is a thousandth of the largest |a| + |b| (SCALE_FLOOR times it), "
+                           "not just TINY: an element tiny next to the others is judged against the array's scale")
+            elif math.isclose(value, float(np.max(difference / np.maximum(np.abs(first), np.abs(second)))), rel_tol=1e-9):
                 mistake = "divide by |a| + |b|, not by the larger of the two"
-            elif math.isclose(value, float(np.max(np.abs(first - second))), rel_tol=1e-9):
+            elif math.isclose(value, float(np.max(difference)), rel_tol=1e-9):
                 mistake = "this is the absolute error; divide by |a| + |b| to make it scale-free"
             else:
                 mistake = None
@@ -147,7 +151,7 @@ def check_relative_error(relative_error: Callable[..., Any], *, seed: int = 0) -
                 {"check": check, "yours": value, "expected": expected, "diagnosis": mistake},
             )
     fail_on_warnings(check, call.warnings, "relative_error cases")
-    passed(check, f"right on {len(cases)} cases, including two zeros and a rescaling.")
+    passed(check, f"right on {len(cases)} cases, including two zeros, a rescaling and a tiny element.")
 
 
 # --- the scalar autograd Value ----------------------------------------------------------------------
@@ -165,8 +169,10 @@ _VALUE_RULES: list[tuple[str, Callable[[Any, Any], Any], Callable[[float, float]
 ]
 
 
-def _derivatives(f: Callable[[float, float], float], a: float, b: float, h: float = 1e-6) -> tuple[float, float]:
-    return (f(a + h, b) - f(a - h, b)) / (2 * h), (f(a, b + h) - f(a, b - h)) / (2 * h)
+def _derivatives(f: Callable[[float, float], float], a: float, b: float) -> tuple[float, float]:
+    """The partial derivatives of ``f`` at ``(a, b)``, by the library's centered differences."""
+    da, db = gradcheck.numerical_gradient(lambda point: f(float(point[0]), float(point[1])), np.array([a, b]))
+    return float(da), float(db)
 
 
 def _number(value: Any, owner: str, what: str) -> float:

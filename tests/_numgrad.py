@@ -1,9 +1,9 @@
-"""A small, independent centered-difference gradient for the layer tests.
+"""Layer gradients against the library's numerical gradient, on the host in float64.
 
-The tests measure numerical gradients on the host with NumPy in float64, whatever backend the
-analytic backward pass runs on: the forward pass is the library's own, called on NumPy arrays.
-Keeping this separate from ``backpropkit.gradcheck`` (which students write parts of) means a
-layer test never depends on another graded function.
+The tests measure numerical gradients with NumPy in float64, whatever backend the analytic
+backward pass runs on: the forward pass is the library's own, called on NumPy arrays. The
+centered differences and the relative error are ``backpropkit.gradcheck``'s, the ones the
+autograder judges students by.
 """
 
 from __future__ import annotations
@@ -13,29 +13,9 @@ from typing import Any, Callable
 import numpy as np
 
 from backpropkit.backend import device_of, to_numpy
+from backpropkit.gradcheck import numerical_gradient_upstream, relative_error
 
-STEP = 1e-6
 TOLERANCE = 1e-7
-
-
-def numerical_gradient(f: Callable[[np.ndarray], Any], x: np.ndarray, dout: np.ndarray, h: float = STEP) -> np.ndarray:
-    """Centered-difference gradient of ``sum(f(x) * dout)`` with respect to ``x`` (restored after)."""
-    grad = np.zeros_like(x)
-    for index in np.ndindex(x.shape):
-        original = x[index]
-        x[index] = original + h
-        plus = np.sum(to_numpy(f(x)) * dout)
-        x[index] = original - h
-        minus = np.sum(to_numpy(f(x)) * dout)
-        x[index] = original
-        grad[index] = (plus - minus) / (2 * h)
-    return grad
-
-
-def relative_error(a: np.ndarray, b: np.ndarray) -> float:
-    """``|a - b| / (|a| + |b|)`` over whole arrays (0 when both are zero)."""
-    scale = np.linalg.norm(a) + np.linalg.norm(b)
-    return float(np.linalg.norm(a - b) / scale) if scale > 0 else 0.0
 
 
 def assert_backward_matches_numerical(
@@ -67,8 +47,8 @@ def assert_backward_matches_numerical(
         def f(value: np.ndarray, position: int = position) -> Any:
             args = list(host)
             args[position] = value
-            return forward(*args, **params)[0]
+            return to_numpy(forward(*args, **params)[0])
 
-        numeric = numerical_gradient(f, host[position], dout)
-        error = relative_error(to_numpy(analytic), numeric)
+        numeric = numerical_gradient_upstream(f, host[position], dout)
+        error = relative_error(np.asarray(to_numpy(analytic)), numeric)
         assert error < TOLERANCE, f"d{name}: relative error {error:.2e} against the numerical gradient"

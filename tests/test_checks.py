@@ -136,6 +136,33 @@ def test_notebook_one_checks_pass_the_references():
     checks.check_value_backward(autograd.Value, seed=2)
 
 
+def test_a_relative_error_floored_at_tiny_alone_is_told_the_floor_follows_the_arrays_scale():
+    def relative_error(a, b):
+        return float(np.max(np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), gradcheck.TINY)))
+
+    message = str(failure(checks.check_relative_error, relative_error))
+    assert "a thousandth of the largest |a| + |b|" in message and "tiny element" not in message
+
+
+def test_the_checks_judge_by_the_relative_error_students_write():
+    """The grader's comparison, its sampling and its centered differences are the library's rules."""
+    from autograder import compare, numeric
+
+    rng = np.random.default_rng(0)
+    expected = rng.standard_normal((4, 5)) * np.logspace(-9, 0, 20).reshape(4, 5)
+    yours = expected * (1 + 1e-3 * rng.standard_normal((4, 5)))
+    mismatch = compare.compare("dx", yours, expected, tolerance=1e-6)
+    np.testing.assert_array_equal(mismatch.errors, gradcheck.relative_error_array(yours, expected))
+    assert mismatch.error == gradcheck.relative_error(yours, expected)
+
+    assert numeric.sample_indices((30, 40), 100, seed=5) == gradcheck.sample_indices((30, 40), 100, numeric.case_rng(5))
+    assert numeric.sample_indices((3, 4), 100, seed=5) == list(gradcheck.every_index((3, 4)))
+
+    x, dout = rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
+    grader = numeric.numerical_gradient(lambda: np.tanh(x), x, list(gradcheck.every_index(x.shape)), dout)
+    np.testing.assert_array_equal(grader.gradient, gradcheck.numerical_gradient_upstream(np.tanh, x, dout))
+
+
 def test_checks_only_call_what_they_are_given():
     """Through pickling proxies with opaque cache handles, every check behaves as with the functions."""
     checks.check_backward(*remote_pair(affine.affine_forward, affine.affine_backward), AFFINE_INPUTS, seed=1)
@@ -310,7 +337,8 @@ def test_a_warning_fails_even_when_the_values_are_right():
         return out, out
 
     message = str(failure(checks.check_forward, sigmoid_forward, "sigmoid", {"x": [[-1000.0, 0.0, 3.0]]}))
-    assert "overflow" in message and "scores it zero" in message
+    assert "overflow encountered in exp" in message and "without warnings on every case" in message
+    assert "exp(-|x|)" in message  # the fix
 
 
 def test_dropout_mistakes_are_named():

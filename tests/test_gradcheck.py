@@ -131,6 +131,33 @@ def test_relative_error_is_the_worst_scale_free_elementwise_error(backend) -> No
     np.testing.assert_allclose(relative_error_array(backend(a), backend(b)), [0.5, 0.0, 0.0])
 
 
+def test_an_element_tiny_next_to_the_others_is_judged_against_the_arrays_scale(backend) -> None:
+    a = np.array([1e-9, 1.0, -2.0])
+    b = np.array([3e-9, 1.0, -2.0])  # off by 2e-9 where the largest |a| + |b| is 4: floor 4e-3
+
+    assert relative_error(backend(a), backend(b)) == pytest.approx(2e-9 / 4e-3)
+    np.testing.assert_allclose(relative_error_array(backend(a), backend(b)), [2e-9 / 4e-3, 0.0, 0.0])
+    assert relative_error(backend(np.zeros(3)), backend(np.zeros(3))) == 0.0
+
+
+def test_relative_error_is_the_largest_of_the_elementwise_errors(backend) -> None:
+    rng = np.random.default_rng(9)
+    a = rng.normal(size=(4, 5)) * np.logspace(-8, 2, 20).reshape(4, 5)
+    b = a * (1 + 1e-4 * rng.normal(size=(4, 5)))
+
+    assert relative_error(backend(a), backend(b)) == pytest.approx(float(np.max(relative_error_array(a, b))), rel=1e-12)
+
+
+def test_the_elementwise_errors_leave_out_what_is_not_compared_and_mark_what_is_not_finite() -> None:
+    a, b = np.array([1e-3, np.nan, 1000.0, 2.0]), np.array([3e-3, 1.0, 0.0, 2.0])
+    compared = np.array([True, True, False, True])
+
+    errors = relative_error_array(a, b, compared)
+
+    assert errors[0] == pytest.approx(2e-3 / 4e-3)  # the floor comes from the compared elements: 1e-3 * (2 + 2)
+    assert errors[1] == np.inf and np.isnan(errors[2]) and errors[3] == 0.0
+
+
 def test_relative_error_refuses_mismatched_shapes() -> None:
     with pytest.raises(ValueError, match=r"a has shape \(2, 3\) but b has shape \(3, 2\)"):
         relative_error(np.zeros((2, 3)), np.zeros((3, 2)))

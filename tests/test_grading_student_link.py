@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import pickle
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from autograder import checks
+from autograder.failures import CheckFailed
 from autograder.grading import wire
 from autograder.grading.collect import collect
 from autograder.grading.sandbox import Limits
@@ -101,6 +104,48 @@ def test_a_hang_is_a_timeout_and_a_crash_says_how_it_died(session: StudentSessio
     session.run_cell("import os\ndef leave():\n    os._exit(7)\n")
     with pytest.raises(StudentCrashed, match="status 7"):
         session.lookup("leave")()
+
+
+NAIVE_SIGMOID = "import numpy as np\ndef sigmoid_forward(x):\n    out = 1 / (1 + np.exp(-x))\n    return out, out\n"
+
+
+def test_a_warning_in_the_student_process_fails_a_check_as_it_does_in_the_notebook(session: StudentSession) -> None:
+    """The values of a naive sigmoid are right even at -1000, but exp overflows on the way there."""
+    in_notebook: dict = {}
+    exec(NAIVE_SIGMOID, in_notebook)
+    assert session.run_cell(NAIVE_SIGMOID).ok
+    verdicts = []
+    for sigmoid_forward in (in_notebook["sigmoid_forward"], session.lookup("sigmoid_forward")):
+        with pytest.raises(CheckFailed) as failure:
+            checks.check_forward(sigmoid_forward, "sigmoid", inputs={"x": [[-1000.0, 0.0, 1000.0]]}, name="sigmoid_forward")
+        verdicts.append(str(failure.value))
+    assert verdicts[0] == verdicts[1]
+    assert "RuntimeWarning: overflow encountered in exp" in verdicts[0]
+
+
+@pytest.mark.slow
+def test_bpk_grade_check_takes_the_hidden_points_of_a_sigmoid_that_overflows(tmp_path: Path) -> None:
+    """The hidden sigmoid test tries x = +-1000, where the naive formula overflows: the points of that
+    test go, with the warning named, as they would in the notebook; the public test still passes."""
+    from accuracy.corpus import SOLUTIONS, PlantedBug, write_course
+
+    from autograder.grading.self_check import check_notebook
+
+    naive = PlantedBug("sigmoid_forward/naive_exp", "03_backprop/layers.ipynb", "sigmoid_forward",
+                       NAIVE_SIGMOID.split("\n", 1)[1], "overflow encountered in exp")
+    result, hidden = check_notebook(write_course(naive, tmp_path), SOLUTIONS, Limits(cell_timeout=60, notebook_timeout=300))
+    tests = {test.grade_id: test for test in result.tests}
+    assert hidden and tests["sigmoid_public"].failure is None
+    assert tests["sigmoid_hidden"].points == 0 and naive.mistake in tests["sigmoid_hidden"].failure
+
+
+def test_a_warning_of_a_category_the_grader_does_not_know_keeps_its_name(session: StudentSession) -> None:
+    session.run_cell("import warnings\nclass SlowWarning(Warning):\n    pass\n"
+                     "def f():\n    warnings.warn('this is slow', SlowWarning)\n    return 1\n")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert session.lookup("f")() == 1
+    assert [str(warning.message) for warning in caught] == ["SlowWarning: this is slow"]
 
 
 def test_the_sandbox_sees_only_its_own_folder(session: StudentSession, tmp_path: Path) -> None:

@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -42,6 +43,8 @@ WALL_CLOCK_FACTOR = 3.0  # a request may take this many times its CPU allowance 
 POLL_SECONDS = 0.25  # how often the student's CPU time is read while a request runs
 ERROR_TAIL_CHARS = 300  # of a traceback, kept even when a notebook's output allowance is spent
 NOTE_CHARS = 160  # "[... N more characters of output dropped; why]" after a cut output
+MAX_WARNINGS = 5  # per request, as the student process reports them (see student_process.py)
+WARNING_CHARS = 300
 
 
 class StudentCrashed(BaseException):
@@ -223,8 +226,10 @@ class StudentSession:
     def _answer(self, reply: Any) -> Any:
         if not isinstance(reply, tuple) or not reply:
             raise StudentCrashed("the student process sent a malformed reply")
-        if reply[0] == "value" and len(reply) == 2:
-            return self._decode(reply[1])
+        if reply[0] == "value" and len(reply) == 3:
+            value = self._decode(reply[1])
+            _warn_again(reply[2])
+            return value
         if reply[0] == "error" and len(reply) == 3:
             raise _student_exception(str(reply[1]), str(reply[2]))
         raise StudentCrashed("the student process sent a malformed reply")
@@ -471,6 +476,25 @@ for _name in ("add", "sub", "mul", "truediv", "pow", "matmul", "lt", "le", "gt",
 for _name in ("add", "sub", "mul", "truediv", "pow", "matmul"):
     setattr(RemoteObject, f"__r{_name}__", _remote_operator(_name, reflected=True))
 RemoteObject.__hash__ = object.__hash__  # type: ignore[method-assign]
+
+
+def _warn_again(warned: Any) -> None:
+    """Raise here the warnings a request raised in the student process, so that the check calling
+    the proxy records them (``calling.StudentCall``) as it would in the notebook's own kernel.
+
+    Builtin categories (RuntimeWarning for NumPy's overflow, division by zero, invalid value) keep
+    their class; any other is a RuntimeWarning that starts with its name.
+    """
+    if type(warned) is not list or len(warned) > MAX_WARNINGS:
+        raise StudentCrashed("the student process sent a malformed reply")
+    for pair in warned:
+        if not (type(pair) is tuple and len(pair) == 2 and all(type(part) is str for part in pair)):
+            raise StudentCrashed("the student process sent a malformed reply")
+        name, message = pair[0][:100], pair[1][:WARNING_CHARS]
+        category = getattr(builtins, name, None)
+        if not (isinstance(category, type) and issubclass(category, Warning)):
+            category, message = RuntimeWarning, f"{name}: {message}"
+        warnings.warn(message, category, stacklevel=2)
 
 
 def _student_exception(type_name: str, description: str) -> Exception:

@@ -6,14 +6,18 @@ only. It talks to the grader over the socket ``FD`` with pickled tuples, each fr
 
     grader -> student                       student -> grader
     ("run", source, output_limit, number)   ("ran", ok, output, error)
-    ("lookup", name)                        ("value", encoded)  or  ("error", type, message)
-    ("call", handle, args, kwargs)          ("value", encoded)  or  ("error", type, message)
+    ("lookup", name)                        ("value", encoded, warned)  or  ("error", type, message)
+    ("call", handle, args, kwargs)          ("value", encoded, warned)  or  ("error", type, message)
     ("getattr", handle, name)               ... same
     ("setattr", handle, name, value)        ... same
     ("operator", name, args)                ... same (args hold handles: ``a + 2``, ``2 * a``)
     ("release", handles)                    (no answer)
                                             ("callback", id, args, kwargs) while a call runs,
     ("returned", ok, encoded)               answered by the grader before the call goes on
+
+``warned`` lists the warnings the request raised, as ``(category name, message)`` pairs: the
+grader raises them again on its side, so that a check sees a student function's warnings (an
+overflow in ``exp``) exactly as it does when the function runs in the notebook's own kernel.
 
 A cell's code is named ``<cell NUMBER>``, NUMBER being its place in the student's notebook as the
 grader counts it, so that a traceback points at the cell the feedback page shows; tracebacks keep
@@ -37,8 +41,11 @@ import socket
 import struct
 import sys
 import traceback
+import warnings
 
 PLAIN_TYPES = (type(None), bool, int, float, complex, str, bytes)
+MAX_WARNINGS = 5  # distinct warnings reported per request; a check names the first two
+WARNING_CHARS = 300
 
 
 ERROR_TAIL_CHARS = 300  # of a traceback, kept even when the notebook's output allowance is spent
@@ -185,28 +192,34 @@ class StudentServer:
             self.send(self.run(message[1], min(self.output_limit, int(message[2])), int(message[3])))
             return
         try:
-            if kind == "lookup":
-                namespace = self.namespace()
-                if message[1] not in namespace:
-                    raise NameError(f"name '{message[1]}' is not defined")
-                result = namespace[message[1]]
-            elif kind == "call":
-                result = self.handles[message[1]](*self.decode(message[2]), **self.decode(message[3]))
-            elif kind == "getattr":
-                result = getattr(self.handles[message[1]], message[2])
-            elif kind == "setattr":
-                setattr(self.handles[message[1]], message[2], self.decode(message[3]))
-                result = None
-            elif kind == "operator":
-                import operator
-
-                result = getattr(operator, message[1])(*self.decode(message[2]))
-            else:
-                raise ValueError(f"unknown request {kind!r}")
-            reply = ("value", self.encode(result))
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")  # every warning, as the checks see them in a notebook
+                result = self._serve(message)
+            reply = ("value", self.encode(result), _warned(caught))
         except BaseException as failure:
             reply = ("error", type(failure).__name__, _describe(failure))
         self.send(reply)
+
+    def _serve(self, message: tuple) -> object:
+        """The value a lookup, call, attribute or operator request asks for."""
+        kind = message[0]
+        if kind == "lookup":
+            namespace = self.namespace()
+            if message[1] not in namespace:
+                raise NameError(f"name '{message[1]}' is not defined")
+            return namespace[message[1]]
+        if kind == "call":
+            return self.handles[message[1]](*self.decode(message[2]), **self.decode(message[3]))
+        if kind == "getattr":
+            return getattr(self.handles[message[1]], message[2])
+        if kind == "setattr":
+            setattr(self.handles[message[1]], message[2], self.decode(message[3]))
+            return None
+        if kind == "operator":
+            import operator
+
+            return getattr(operator, message[1])(*self.decode(message[2]))
+        raise ValueError(f"unknown request {kind!r}")
 
     def send(self, message: tuple) -> None:
         try:
@@ -237,6 +250,16 @@ class StudentServer:
             except EOFError:
                 return
             self.answer(message)
+
+
+def _warned(caught: list) -> list[tuple[str, str]]:
+    """The distinct warnings of one request, as (category name, message) pairs, the first few."""
+    warned: list[tuple[str, str]] = []
+    for warning in caught:
+        pair = (warning.category.__name__, str(warning.message)[:WARNING_CHARS])
+        if pair not in warned and len(warned) < MAX_WARNINGS:
+            warned.append(pair)
+    return warned
 
 
 def _needs_ipython(source: str) -> bool:

@@ -8,7 +8,11 @@ or to plain copies for data; the notebook's own imports run here from the instru
 
 Scoring follows nbgrader's rule for test cells: a cell that raises earns 0; a cell whose last
 expression is a number earns that many points (partial credit); any other cell earns all of them.
-Unlike nbgrader, a warning printed on stderr costs nothing.
+nbgrader also scores zero a cell that printed anything on stderr; here what a cell prints, stderr
+included, is shown and costs nothing. A graded function that warns loses points all the same,
+and with a reason: the checks record the warnings of the functions they call (the student
+process sends them back with each result) and fail, naming the warning
+(``compare.fail_on_warnings``), exactly as they do in the student's own kernel.
 
 Hidden cases differ between students: the code between ``### BEGIN HIDDEN TESTS`` and
 ``### END HIDDEN TESTS`` runs with the submission's salt in ``numeric.case_salt``, so every case a

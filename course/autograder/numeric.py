@@ -1,29 +1,31 @@
-"""The numerical side of a check: inputs from a seed, centered differences, relative errors.
+"""The numerical side of a check: inputs from a seed, centered differences screened for kinks.
 
-Everything here runs in float64 on NumPy, whatever the student's code does inside. The centered
-difference also looks at the two one-sided differences it gets for free: when they disagree, a
-kink of the function (ReLU at 0, a max that changes, a hinge) lies within h of the point, the
-centered difference is not the derivative there, and that element is left out of the comparison
-instead of failing a correct answer.
+Everything here runs in float64 on NumPy, whatever the student's code does inside. The rules are
+the library's, the ones students write in notebook 1 and check their own work with
+(``backpropkit.gradcheck``): the step ``DEFAULT_STEP``, the relative error
+(``relative_error_array``; ``relative_error`` is its maximum) and the sampling of large arrays
+(``sample_indices``). What grading adds:
 
-Why not ``backpropkit.gradcheck``, which students use? Its centered differences are the same,
-but grading needs two things done differently. When grading, each evaluation is a round trip to
-the student's process, so every probed element is screened for a kink from one shared
-evaluation at the centre, where ``check_gradient`` probes the failing elements afterwards with
-three more evaluations each. And a grade must not hinge on elements that are tiny next to the
-rest of the array, so the relative error here is floored at a thousandth of the array's own
-scale, where ``gradcheck`` uses a fixed ``TINY``.
+- the centered differences of :func:`numerical_gradient` also screen every probed element for a
+  kink (ReLU at 0, a max that changes, a hinge) from the two one-sided differences they get for
+  free and one shared evaluation at the centre; where the two disagree, the centered difference
+  is not the derivative, and the element is left out of the comparison instead of failing a
+  correct answer (``gradcheck.check_gradient`` spends three more evaluations on each element that
+  fails, to the same end);
+- every case is drawn from :func:`case_rng`, which the grader salts per student;
+- :func:`normwise_error`, the tight comparison with the reference backward pass.
 """
 
 from __future__ import annotations
 
+import math
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 import numpy as np
 
-STEP = 1e-5  # h: truncation error ~h^2, rounding error ~1e-16/h; 1e-5 balances them in float64
+from backpropkit import gradcheck
 
 # How close (normwise, see normwise_error) a gradient must come to the reference backward's. Derived
 # gradients (loops, vectorized, einsum, im2col, staged or simplified algebra) measured at most
@@ -58,12 +60,11 @@ def make_inputs(spec: Mapping[str, Any], seed: int) -> dict[str, np.ndarray]:
 
 
 def sample_indices(shape: tuple[int, ...], limit: int | None, seed: int) -> list[tuple[int, ...]]:
-    """Every index of ``shape``, or a seeded random sample of ``limit`` of them for large arrays."""
-    size = int(np.prod(shape))
-    flat = np.arange(size)
-    if limit is not None and size > limit:
-        flat = np.sort(case_rng(seed).choice(size, limit, replace=False))
-    return [tuple(int(i) for i in np.unravel_index(k, shape)) for k in flat]
+    """Every index of ``shape``, or for arrays of more than ``limit`` elements a sample of ``limit``
+    (``gradcheck.sample_indices``) drawn from the case's generator, so that it is salted too."""
+    if limit is None or math.prod(shape) <= limit:
+        return list(gradcheck.every_index(shape))
+    return gradcheck.sample_indices(shape, limit, case_rng(seed))
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ def numerical_gradient(
     array: np.ndarray,
     indices: list[tuple[int, ...]],
     weights: np.ndarray | None = None,
-    h: float = STEP,
+    h: float = gradcheck.DEFAULT_STEP,
 ) -> NumericalGradient:
     """Centered differences of ``sum(evaluate() * weights)`` with respect to elements of ``array``.
 
@@ -111,22 +112,6 @@ def numerical_gradient(
     if near_kink.sum() > 0.25 * probed.sum():
         near_kink[:] = False  # too many to be kinks: a strongly curved function; compare all of them
     return NumericalGradient(gradient=gradient, compared=probed & ~near_kink)
-
-
-def relative_errors(yours: np.ndarray, expected: np.ndarray, compared: np.ndarray | None = None) -> np.ndarray:
-    """Elementwise ``|a - b| / max(|a| + |b|, floor)``, NaN outside ``compared``.
-
-    The floor is 1e-3 of the largest ``|a| + |b|``: an element whose true value is tiny next to its
-    neighbours is judged against their scale, so rounding noise on it does not fail a check.
-    """
-    if compared is None:
-        compared = np.ones(expected.shape, dtype=bool)
-    magnitude = np.abs(yours) + np.abs(expected)
-    floor = max(1e-3 * float(np.max(np.where(compared, magnitude, 0.0), initial=0.0)), 1e-12)
-    with np.errstate(invalid="ignore"):
-        error = np.abs(yours - expected) / np.maximum(magnitude, floor)
-    error = np.where(np.isfinite(yours), error, np.inf)
-    return np.where(compared, error, np.nan)
 
 
 def normwise_error(yours: np.ndarray, expected: np.ndarray) -> float:

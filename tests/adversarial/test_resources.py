@@ -89,7 +89,7 @@ def test_a_crafted_reply_from_the_student_process_is_refused_with_a_reason(tmp_p
             "import gc, os, numpy as np\n"
             "def lie():\n"
             "    server = next(o for o in gc.get_objects() if type(o).__name__ == 'StudentServer')\n"
-            "    server.send(('value', ('a', '<f8', (10**9,), b'\\0' * 8)))\n"
+            "    server.send(('value', ('a', '<f8', (10**9,), b'\\0' * 8), []))\n"
             "    os._exit(0)\n"
             "def broadcast():\n"
             "    return np.broadcast_to(np.ones(1), (10**6,))\n"

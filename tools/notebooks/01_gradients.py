@@ -71,7 +71,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from backpropkit.backend import namespace
-from backpropkit.gradcheck import TINY, every_index, require_float64
+from backpropkit.gradcheck import SCALE_FLOOR, TINY, every_index, require_float64
 
 QUICK = os.environ.get("BACKPROPKIT_QUICK") == "1"  # smaller runs for continuous integration
 %matplotlib inline
@@ -235,11 +235,24 @@ Two gradients never agree to the last digit, so we need a tolerance, and an abso
 not work: a difference of $10^{-4}$ is alarming between gradients of size $10^{-3}$ and
 harmless between gradients of size $10^{3}$. Divide by their size instead:
 
-$$\text{rel}(a, b) = \max_i \frac{|a_i - b_i|}{\max(|a_i| + |b_i|,\ \text{tiny})}.$$
+$$\text{rel}(a, b) = \max_i \frac{|a_i - b_i|}{\max(|a_i| + |b_i|,\ s)},
+\qquad s = \max\big(10^{-3} \max_j (|a_j| + |b_j|),\ \text{tiny}\big).$$
 
-The `tiny` floor (here `TINY` $= 10^{-8}$) keeps two exact zeros from giving $0/0$; they count
-as equal. Taking the maximum rather than the mean means a single wrong entry is not hidden by
-thousands of right ones. Rough reading in float64:
+Taking the maximum rather than the mean means a single wrong entry is not hidden by thousands
+of right ones. The floor $s$ of the denominator does two jobs:
+
+* An entry that is tiny next to the others is judged against a thousandth of the array's scale
+  (`SCALE_FLOOR` $= 10^{-3}$), not against itself. A numerical gradient carries rounding errors
+  of about $10^{-11}$ times the size of the function, whatever the entry: on an entry of
+  $10^{-9}$ among entries of size 1 that is 1% of the entry, though the gradient as a whole is
+  right to eleven digits.
+* `TINY` $= 10^{-12}$ keeps two arrays of exact zeros from giving $0/0$; they count as equal.
+
+This is the one definition of the course. The checks that grade every later notebook judge a
+gradient or an output by these errors, element by element (the library's
+`relative_error_array`; your `relative_error` returns their maximum), with the same verdict when
+you run a check in your notebook, when you run `bpk-grade check`, and when the TA grades. Rough
+reading in float64:
 
 | relative error | verdict |
 |---|---|
@@ -247,12 +260,16 @@ thousands of right ones. Rough reading in float64:
 | $10^{-7}$ to $10^{-4}$ | suspicious, unless the function has kinks (ReLU, max) near the point |
 | above $10^{-4}$ | wrong: look for a transpose, a missing factor, a sign |
 
+The checks pass an output within $10^{-7}$ of the reference, and a gradient within $10^{-6}$ of
+the numerical one: a little room for the kinks.
+
 **Exercise.** Write `relative_error(a, b)`; return a Python float.
 """)
     nb.answer("relative_error", '''
 def relative_error(a, b):
-    """The largest elementwise relative error ``|a - b| / max(|a| + |b|, TINY)``, as a float.
+    """The largest elementwise relative error ``|a - b| / max(|a| + |b|, floor)``, as a float.
 
+    ``floor`` is SCALE_FLOOR times the largest ``|a| + |b|``, and at least TINY.
     Shapes: a and b the same (any) shape -> a float. Two exact zeros count as equal.
     """
     if a.shape != b.shape:

@@ -175,9 +175,14 @@ Two details matter:
 * **What to cache.** ReLU needs the *input* (its sign decides where gradient flows). Sigmoid and
   tanh can express their derivatives through their *output*, so they cache the output and never
   evaluate an exponential again in the backward pass.
-* **Overflow.** `1 / (1 + exp(-x))` overflows for $x = -1000$ (NumPy warns and a warning in a
-  graded cell costs points). Since $e^{-|x|} \le 1$ never overflows, compute $z = e^{-|x|}$ and
-  use $\frac{1}{1+z}$ where $x \ge 0$ and the equal expression $\frac{z}{1+z}$ where $x < 0$.
+* **Overflow.** `1 / (1 + exp(-x))` overflows for $x = -1000$: `exp(1000)` is beyond float64,
+  NumPy warns `overflow encountered in exp`, and the value comes out right only by luck
+  ($1/(1+\infty) = 0$; the same overflow in `exp(x) / (1 + exp(x))` gives $\infty/\infty$ = NaN).
+  So a graded function must run **without warnings** on every case its checks try: a check
+  whose function warns fails and names the warning, here in the notebook and in grading alike,
+  and the hidden tests try inputs such as $\pm 1000$ on purpose. Since $e^{-|x|} \le 1$ never
+  overflows, compute $z = e^{-|x|}$ and use $\frac{1}{1+z}$ where $x \ge 0$ and the equal
+  expression $\frac{z}{1+z}$ where $x < 0$.
 
 At $x = 0$, ReLU has no derivative; any value in $[0, 1]$ is a valid choice and the checks never
 sample exactly 0. Use $0$, like every framework.

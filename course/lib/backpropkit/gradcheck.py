@@ -19,7 +19,8 @@ The instruments, from small to large:
 - :func:`numerical_gradient_sampled` measures only a seeded random sample of elements, and
   :func:`directional_derivative` the slope along one direction: both for inputs too large to
   perturb element by element.
-- :func:`relative_error` (one number) and :func:`relative_error_array` (one per element).
+- :func:`relative_error` (one number) and :func:`relative_error_array` (one per element): the
+  one rule by which every gradient of the course is judged, here and by the autograder alike.
 - :func:`check_gradient` compares one analytic gradient with a numerical one and returns a
   :class:`GradCheckResult` that says in words what is wrong and where; :func:`check_layer` runs
   a layer's forward and backward passes and checks every gradient in one call.
@@ -45,8 +46,12 @@ DEFAULT_STEP = 1e-5
 # mistake (a transpose, a missing factor, a sign) gives errors of 1e-2 to 1. Functions with kinks
 # (ReLU, max) may need a looser tolerance when a perturbation crosses the kink.
 FLOAT64_TOLERANCE = 1e-7
-# Floor of the relative error's denominator, so that two exact zeros compare as equal.
-TINY = 1e-8
+# The relative error divides by |a| + |b|, but never by less than SCALE_FLOOR times the largest
+# |a| + |b| of the array: an element tiny next to its neighbours carries their rounding error, which
+# divided by its own size would fail a correct gradient. TINY floors the denominator of two arrays
+# of exact zeros, which then compare as equal.
+SCALE_FLOOR = 1e-3
+TINY = 1e-12
 # A centered difference cannot resolve differences in f below about (rounding error of f) / h.
 # check_gradient ignores elements whose analytic and numerical values differ by less than
 # NOISE_FACTOR * machine epsilon * |f| / h: small gradient elements of a large loss (a softmax
@@ -172,14 +177,20 @@ def numerical_gradient_sampled(
 
 
 def sample_indices(
-    shape: tuple[int, ...], num_samples: int, seed: int | RandomState | None = 0
+    shape: tuple[int, ...], num_samples: int, seed: int | RandomState | np.random.Generator | None = 0
 ) -> list[tuple[int, ...]]:
-    """``num_samples`` distinct indices of an array of ``shape`` (all of them when it is smaller), sorted."""
+    """``num_samples`` distinct indices of an array of ``shape`` (all of them when it is smaller), sorted.
+
+    ``seed`` is a seed, or the generator to draw from (the autograder passes the one its case comes from).
+    """
     if isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples < 1:
         raise ValueError(f"num_samples must be a positive integer, got {num_samples!r}")
     size = math.prod(shape)
-    rng = seed if isinstance(seed, RandomState) else RandomState(seed)
-    chosen = rng.numpy.choice(size, size=min(num_samples, size), replace=False)
+    if isinstance(seed, np.random.Generator):
+        rng = seed
+    else:
+        rng = (seed if isinstance(seed, RandomState) else RandomState(seed)).numpy
+    chosen = rng.choice(size, size=min(num_samples, size), replace=False)
     return [_unravel(int(flat), shape) for flat in sorted(chosen)]
 
 
@@ -210,10 +221,13 @@ def directional_derivative(
 
 
 def relative_error(a: Array, b: Array) -> float:
-    """The largest elementwise relative error ``|a - b| / max(|a| + |b|, TINY)``, as a float.
+    """The largest elementwise relative error ``|a - b| / max(|a| + |b|, floor)``, as a float.
 
-    Scale-free: 1e-7 means the two agree to about seven digits whether the gradients are of size
-    1e-3 or 1e3. Two exact zeros count as equal. Shapes: a and b the same (any) shape.
+    ``floor`` is ``SCALE_FLOOR`` (a thousandth) of the largest ``|a| + |b|``, and at least ``TINY``:
+    an element tiny next to the others is judged against the array's scale. Scale-free: 1e-7 means
+    the two agree to about seven digits whether the gradients are of size 1e-3 or 1e3. Two exact
+    zeros count as equal. The maximum of :func:`relative_error_array`, the autograder's rule.
+    Shapes: a and b the same (any) shape.
     """
     check_array(a, "a")
     check_array(b, "b")
@@ -222,23 +236,35 @@ def relative_error(a: Array, b: Array) -> float:
         return 0.0
     xp = namespace(a, b)
     ### BEGIN SOLUTION
-    errors = xp.abs(a - b) / xp.maximum(xp.abs(a) + xp.abs(b), TINY)
-    worst = xp.max(errors)
+    magnitude = xp.abs(a) + xp.abs(b)
+    floor = xp.maximum(SCALE_FLOOR * xp.max(magnitude), TINY)
+    worst = xp.max(xp.abs(a - b) / xp.maximum(magnitude, floor))
     ### END SOLUTION
     return float(worst)
 
 
-def relative_error_array(a: Array, b: Array) -> np.ndarray:
-    """Elementwise relative errors ``|a - b| / max(|a| + |b|, TINY)`` as a NumPy array (for heat maps).
+def relative_error_array(a: Array, b: Array, compared: np.ndarray | None = None) -> np.ndarray:
+    """Elementwise relative errors ``|a - b| / max(|a| + |b|, floor)`` as a NumPy array.
 
-    NaN in either input gives NaN at that element. Shapes: a and b the same shape -> same shape.
+    The rule of :func:`relative_error`, element by element: ``floor`` is ``SCALE_FLOOR`` of the
+    largest finite ``|a| + |b|`` among the ``compared`` elements (all by default), at least
+    ``TINY``. An element where either value is NaN or infinite has an infinite error; elements
+    outside ``compared`` are NaN (not compared). The autograder judges every gradient and output
+    by these errors, and its heat maps show them. Shapes: a, b and compared the same shape.
     """
     check_array(a, "a")
     check_array(b, "b")
     _require_same_shape(a, "a", b, "b")
     a, b = np.asarray(to_numpy(a), dtype=np.float64), np.asarray(to_numpy(b), dtype=np.float64)
-    with np.errstate(invalid="ignore"):  # inf - inf is NaN, reported as such
-        return np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), TINY)
+    compared = np.ones(a.shape, dtype=bool) if compared is None else np.asarray(compared, dtype=bool)
+    magnitude = np.abs(a) + np.abs(b)
+    finite = np.isfinite(magnitude)
+    floor = max(SCALE_FLOOR * float(np.max(magnitude, where=compared & finite, initial=0.0)), TINY)
+    with np.errstate(invalid="ignore"):
+        errors = np.abs(a - b) / np.maximum(magnitude, floor)
+    errors[~finite] = np.inf
+    errors[~compared] = np.nan
+    return errors
 
 
 # --- Structured checks ---------------------------------------------------------------------
@@ -364,8 +390,7 @@ def check_gradient(
             "measured; check the forward pass",
             tolerance, method, analytic_values=analytic_values, numerical_values=numerical_values,
         )
-    errors = relative_error_array(analytic_values, numerical_values)
-    errors[~checked] = np.nan
+    errors = relative_error_array(analytic_values, numerical_values, checked)
     arrays = {"errors": errors, "analytic_values": analytic_values, "numerical_values": numerical_values}
     noise = NOISE_FACTOR * float(np.finfo(np.float64).eps) * scale / h
     if not checked.any():  # an empty input has nothing to get wrong
