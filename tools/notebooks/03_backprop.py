@@ -72,7 +72,6 @@ wrong, by how much, where, and often why.
 import os
 from numbers import Real
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 from backpropkit import plots
