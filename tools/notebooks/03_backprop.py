@@ -1078,7 +1078,8 @@ At 0.1 hardly a unit dies. At 2.0 nearly all of them do within the first epochs 
 the first hidden layer and all of the second), and the accuracy collapses to chance, 10 %, with
 them. Remedies: a smaller learning rate (or a warmup, notebook 4), careful initialization, and
 leaky ReLU, whose small negative slope keeps a trickle of gradient flowing to a unit that has been
-pushed to the negative side.
+pushed to the negative side (`layers.ipynb`, section 4: leaky ReLU, ELU and maxout keep every unit
+alive where ReLU loses half of them).
 
 ## 6. Capacity vs regularization
 
