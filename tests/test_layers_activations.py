@@ -193,6 +193,8 @@ def test_maxout_refuses_mismatched_shapes():
     x, w, b = maxout_inputs(2)
     with pytest.raises(ValueError, match="w must have 3 dimensions"):
         maxout_forward(x, w[0], b)
+    with pytest.raises(ValueError, match="w must hold at least one piece"):
+        maxout_forward(x, w[:0], b[:0])
     with pytest.raises(ValueError, match="x has 5 features per example but w expects 4"):
         maxout_forward(np.ones((2, 5)), w, b)
     with pytest.raises(ValueError, match=r"b must have shape \(2, 3\)"):

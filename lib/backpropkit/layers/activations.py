@@ -177,6 +177,8 @@ def maxout_forward(x: Array, w: Array, b: Array) -> tuple[Array, tuple]:
     check_array(w, "w", ndim=3)
     check_array(b, "b", ndim=2)
     pieces, inputs, units = w.shape
+    if pieces == 0:
+        raise ValueError(f"w must hold at least one piece along its first axis, got shape {tuple(w.shape)}")
     if x.shape[1] != inputs:
         raise ValueError(
             f"x has {x.shape[1]} features per example but w expects {inputs} "
