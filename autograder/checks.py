@@ -7,7 +7,7 @@ much, where, for which case, and the likely mistake. Checks only *call* the func
 given, so they work unchanged on proxies to functions running in another process.
 
 Layers:         check_forward, check_backward, check_conv_forward, check_conv_backward,
-                check_pool_forward, check_pool_backward, check_pool_ties,
+                check_pool_forward, check_pool_backward, check_pool_ties, check_maxout_ties,
                 check_dropout_forward, check_dropout_backward
 Losses:         check_svm_loss, check_svm_lecture_example, check_softmax_loss,
                 check_binary_cross_entropy_loss, check_mse_loss
@@ -35,6 +35,7 @@ from .layer_checks import (
     check_dropout_backward,
     check_dropout_forward,
     check_forward,
+    check_maxout_ties,
     check_pool_backward,
     check_pool_forward,
     check_pool_ties,
@@ -63,6 +64,7 @@ __all__ = [
     "check_pool_backward",
     "check_pool_forward",
     "check_pool_ties",
+    "check_maxout_ties",
     "check_svm_loss",
     "check_svm_lecture_example",
     "check_softmax_loss",

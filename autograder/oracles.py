@@ -1,9 +1,9 @@
 """Independent reference computations that forward checks compare against.
 
 Each is written differently from the library's solution on purpose (SciPy's correlation for a
-convolution, NumPy's sliding windows for pooling, closed forms for activations), so a check never
-compares the student's code with a copy of itself. A check names one by string (``"relu"``), or
-passes its own function.
+convolution, NumPy's sliding windows for pooling, closed forms for activations, one einsum over
+all pieces for maxout), so a check never compares the student's code with a copy of itself. A
+check names one by string (``"relu"``), or passes its own function.
 """
 
 from __future__ import annotations
@@ -32,6 +32,30 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
 
 def tanh(x: np.ndarray) -> np.ndarray:
     return np.tanh(x)
+
+
+def elu(x: np.ndarray, alpha: float = 1.0) -> np.ndarray:
+    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0.0)))
+
+
+def maxout_pieces(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Every piece of every unit, shape (k, N, M)."""
+    return np.einsum("nd,kdm->knm", x, w) + b[:, None, :]
+
+
+def maxout(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return maxout_pieces(x, w, b).max(axis=0)
+
+
+def maxout_routing(
+    x: np.ndarray, w: np.ndarray, b: np.ndarray, dout: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Maxout's (dx, dw, db) with every output's gradient sent to its first winning piece."""
+    winner = maxout_pieces(x, w, b).argmax(axis=0)
+    routed = np.stack([np.where(winner == j, dout, 0.0) for j in range(len(w))])  # (k, N, M)
+    dx = np.einsum("knm,kdm->nd", routed, w)
+    dw = np.einsum("nd,knm->kdm", x, routed)
+    return dx, dw, routed.sum(axis=1)
 
 
 def flatten(x: np.ndarray) -> np.ndarray:
@@ -75,6 +99,8 @@ ORACLES: dict[str, Callable[..., np.ndarray]] = {
     "leaky_relu": leaky_relu,
     "sigmoid": sigmoid,
     "tanh": tanh,
+    "elu": elu,
+    "maxout": maxout,
     "flatten": flatten,
     "conv": conv,
     "max_pool": max_pool,

@@ -45,6 +45,8 @@ _LIBRARY_LAYERS = {
     "leaky_relu_backward": ("backpropkit.layers.activations", "leaky_relu_forward"),
     "sigmoid_backward": ("backpropkit.layers.activations", "sigmoid_forward"),
     "tanh_backward": ("backpropkit.layers.activations", "tanh_forward"),
+    "elu_backward": ("backpropkit.layers.activations", "elu_forward"),
+    "maxout_backward": ("backpropkit.layers.activations", "maxout_forward"),
     "batchnorm_backward": ("backpropkit.layers.batchnorm", "batchnorm_forward"),
     "conv_backward_naive": ("backpropkit.layers.conv", "conv_forward_naive"),
     "max_pool_backward_naive": ("backpropkit.layers.pool", "max_pool_forward_naive"),

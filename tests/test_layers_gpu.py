@@ -14,12 +14,15 @@ RNG = np.random.default_rng(0)
 IMAGES = RNG.standard_normal((2, 3, 7, 7))
 FILTERS = RNG.standard_normal((4, 3, 3, 3))
 BIASES = RNG.standard_normal(4)
+ROWS, PIECES, PIECE_BIASES = RNG.standard_normal((5, 6)), RNG.standard_normal((3, 6, 4)), RNG.standard_normal((3, 4))
 
 CASES = {
     "relu": (layers.relu_forward, layers.relu_backward, (IMAGES,), {}),
     "leaky_relu": (layers.leaky_relu_forward, layers.leaky_relu_backward, (IMAGES,), {}),
     "sigmoid": (layers.sigmoid_forward, layers.sigmoid_backward, (IMAGES,), {}),
     "tanh": (layers.tanh_forward, layers.tanh_backward, (IMAGES,), {}),
+    "elu": (layers.elu_forward, layers.elu_backward, (IMAGES,), dict(alpha=0.5)),
+    "maxout": (layers.maxout_forward, layers.maxout_backward, (ROWS, PIECES, PIECE_BIASES), {}),
     "flatten": (layers.flatten_forward, layers.flatten_backward, (IMAGES,), {}),
     "conv_naive": (layers.conv_forward_naive, layers.conv_backward_naive, (IMAGES, FILTERS, BIASES), dict(stride=2, pad=1)),
     "conv_fast": (layers.conv_forward_fast, layers.conv_backward_fast, (IMAGES, FILTERS, BIASES), dict(stride=2, pad=1)),

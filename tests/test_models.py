@@ -45,7 +45,7 @@ def assert_gradients_match(build, backend, X, y, tolerance=1e-6):
         assert error < tolerance, f"{name}: relative error {error:.2e}"
 
 
-@pytest.mark.parametrize("activation", ["relu", "sigmoid", "tanh", "leaky_relu"])
+@pytest.mark.parametrize("activation", ["relu", "sigmoid", "tanh", "leaky_relu", "elu"])
 def test_fully_connected_gradients_match_finite_differences(backend, activation):
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(4, 5)), np.array([0, 2, 1, 2])

@@ -15,6 +15,7 @@ from matplotlib.image import AxesImage
 
 from backpropkit import plots
 from backpropkit.data import make_moons
+from backpropkit.layers import maxout_backward, maxout_forward, relu_backward, relu_forward
 from backpropkit.models import FullyConnectedNet
 from backpropkit.trainer import History
 
@@ -88,3 +89,21 @@ def test_history_curves_draw_loss_and_accuracy():
     assert len(only_train.axes[0].get_lines()) == 1
     with pytest.raises(ValueError, match="train first"):
         plots.history_curves(History())
+
+
+def test_activation_curves_draw_each_forward_above_its_derivative():
+    w, b = np.array([[[1.0]], [[-0.5]]]), np.array([[0.0], [0.5]])  # max(x, 0.5 - 0.5 x)
+    pairs = {
+        "ReLU": (relu_forward, relu_backward),
+        "maxout": (lambda x: maxout_forward(x[:, None], w, b), maxout_backward),
+    }
+    x = np.linspace(-2.0, 2.0, 9)
+    figure = plots.activation_curves(pairs, x=x)
+    assert len(figure.axes) == 4 and [ax.get_title() for ax in figure.axes[:2]] == ["ReLU", "maxout"]
+    relu_out, maxout_out, relu_slope, maxout_slope = (ax.get_lines()[0].get_ydata() for ax in figure.axes)
+    np.testing.assert_array_equal(relu_out, np.maximum(x, 0))
+    np.testing.assert_array_equal(relu_slope, (x > 0).astype(float))
+    np.testing.assert_allclose(maxout_out, np.maximum(x, 0.5 - 0.5 * x))
+    np.testing.assert_array_equal(maxout_slope, np.where(x > 1 / 3, 1.0, -0.5))
+    with pytest.raises(TypeError, match=r"activations\['bad'\] must be a \(forward, backward\) pair"):
+        plots.activation_curves({"bad": relu_forward})

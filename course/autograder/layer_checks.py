@@ -472,6 +472,43 @@ def check_pool_ties(
     passed(check, "tied maxima send the gradient to the first maximum.")
 
 
+@student_facing
+def check_maxout_ties(maxout_forward: Callable[..., Any], maxout_backward: Callable[..., Any], *, seed: int = 0) -> None:
+    """Check that an output whose pieces tie sends its whole gradient to the FIRST tied piece.
+
+    Three pieces, four units: in unit 0 all three pieces are the same, in unit 1 pieces 1 and 2
+    (piece 0 far below), in unit 2 pieces 0 and 2 (piece 1 far below); unit 3 has no tie.
+    """
+    rng = case_rng(seed)
+    x, w, b = rng.standard_normal((5, 3)), rng.standard_normal((3, 3, 4)), rng.standard_normal((3, 4))
+    w[1:, :, 0], b[1:, 0] = w[0, :, 0], b[0, 0]
+    w[2, :, 1], b[2, 1], b[0, 1] = w[1, :, 1], b[1, 1], -100.0
+    w[2, :, 2], b[2, 2], b[1, 2] = w[0, :, 2], b[0, 2], -100.0
+    check = function_name(maxout_backward)
+    forward_call = StudentCall(maxout_forward, function_name(maxout_forward))
+    out, cache = forward_pair(forward_call(x, w, b), forward_call.name)
+    as_float_array(out, forward_call.name, "out", (5, 4))
+    dout = rng.standard_normal((5, 4))
+    returned = unpack(StudentCall(maxout_backward, check)(dout, cache), check, ["dx", "dw", "db"])
+    grads = {name: as_float_array(value, check, name, shape) for name, value, shape in
+             zip(["dx", "dw", "db"], returned, [x.shape, w.shape, b.shape])}
+    expected = dict(zip(["dx", "dw", "db"], oracles.maxout_routing(x, w, b, dout)))
+    case = describe_case({"x": x, "w": w, "b": b}, {}, seed) + " with tied pieces"
+    for name in ("db", "dw", "dx"):  # db first: it shows most plainly where the gradient went
+        mismatch = compare(name, grads[name], expected[name], tolerance=1e-10)
+        if mismatch is None:
+            continue
+        unit_totals = dout.sum(axis=0)
+        if np.allclose(grads["db"][:, 0], unit_totals[0], rtol=1e-10):  # unit 0: a three-way tie
+            diagnosis = "every tied piece gets the gradient: send it only to the first of them (argmax over the pieces)"
+        elif np.allclose(grads["db"].sum(axis=0), unit_totals, rtol=1e-10):
+            diagnosis = "the gradient of tied pieces must go to the FIRST of them, the lowest piece index (what argmax returns)"
+        else:
+            diagnosis = None
+        raise_mismatch(check, mismatch, case=case, tolerance=1e-10, diagnosis=diagnosis)
+    passed(check, "tied pieces send the gradient to the first of them.")
+
+
 # --- dropout -------------------------------------------------------------------------------------
 
 

@@ -51,8 +51,8 @@ A layer never needs to know what comes after it: everything downstream arrives s
 learning framework is organised this way.
 
 In this notebook you write the backward pass of the affine (fully connected) layer and the
-forward and backward passes of four activations: ReLU, leaky ReLU, sigmoid and tanh. The next
-notebooks build networks out of *your* functions.
+forward and backward passes of the six activations of the lecture notes: ReLU, leaky ReLU,
+sigmoid, tanh, ELU and maxout. The next notebooks build networks out of *your* functions.
 
 | function | graded |
 |---|---|
@@ -61,6 +61,8 @@ notebooks build networks out of *your* functions.
 | `leaky_relu_forward`, `leaky_relu_backward` | ✔ |
 | `sigmoid_forward`, `sigmoid_backward` | ✔ |
 | `tanh_forward`, `tanh_backward` | ✔ |
+| `elu_forward`, `elu_backward` | ✔ |
+| `maxout_forward`, `maxout_backward` | ✔ |
 
 Every check compares your backward pass with a numerical gradient (centered differences in
 float64, as in notebook 1) on random inputs. If a check fails it tells you which gradient is
@@ -70,10 +72,11 @@ wrong, by how much, where, and often why.
 import os
 from numbers import Real
 
-import matplotlib.pyplot as plt
 import numpy as np
 
+from backpropkit import plots
 from backpropkit.backend import Array, check_array, namespace
+from backpropkit.data import load_digits
 from backpropkit.layers._checks import check_upstream
 from backpropkit.layers.affine import affine_forward
 
@@ -169,6 +172,10 @@ $dx = \text{dout} \odot f'(x)$.
 | leaky ReLU | $x$ if $x>0$, else $\alpha x$ | $1$ if $x > 0$, else $\alpha$ |
 | sigmoid | $\sigma(x) = \dfrac{1}{1+e^{-x}}$ | $\sigma(x)\,(1-\sigma(x))$ |
 | tanh | $\tanh(x)$ | $1 - \tanh^2(x)$ |
+| ELU | $x$ if $x>0$, else $\alpha(e^x - 1)$ | $1$ if $x > 0$, else $\alpha e^x$ |
+
+(Maxout, the sixth activation of the notes, is not element-wise: it comes last, with weights of
+its own.)
 
 Two details matter:
 
@@ -284,39 +291,191 @@ check_backward(tanh_forward, tanh_backward, inputs={"x": (1, 4)}, seed=72, name=
 ### END HIDDEN TESTS
 """)
     nb.md(r"""
+### ELU
+
+The exponential linear unit is the identity for positive inputs and bends smoothly towards
+$-\alpha$ on the negative side, $\alpha(e^x - 1)$ for $x \le 0$. Its negative outputs pull the
+mean activation towards zero, as tanh's do, and with $\alpha = 1$ its slope is continuous at 0.
+On the negative side the slope is $\alpha e^x$: small far from 0, but never exactly zero. Cache
+what backward needs: `(x, alpha)`.
+
+**Overflow again.** `xp.where` evaluates both of its branches everywhere, so
+`alpha * (xp.exp(x) - 1)` computes $e^{1000}$ for an input of 1000 and warns, even though
+`where` throws that value away. Take the exponential of `xp.minimum(x, 0.0)` instead: the same
+number wherever it is used, and never an overflow.
+""")
+    answer_from_library(nb, activations.elu_forward)
+    answer_from_library(nb, activations.elu_backward)
+    nb.test("elu_public", 0, r"""
+from autograder.checks import check_backward, check_forward
+
+check_forward(elu_forward, "elu", inputs={"x": (4, 5)}, seed=0, name="elu_forward")
+check_backward(elu_forward, elu_backward, inputs={"x": (4, 5)}, seed=0, name="elu")
+""")
+    nb.test("elu_hidden", 3, r"""
+from autograder.checks import check_backward, check_forward
+
+### BEGIN HIDDEN TESTS
+check_forward(elu_forward, "elu", inputs={"x": (3, 2, 5)}, seed=80, name="elu_forward, default alpha")
+check_forward(elu_forward, "elu", inputs={"x": [[-1000.0, -40.0, 0.0, 40.0, 1000.0]]}, params={"alpha": 0.5}, name="elu_forward, large inputs")
+check_backward(elu_forward, elu_backward, inputs={"x": (7, 6)}, seed=81, name="elu, default alpha")
+check_backward(elu_forward, elu_backward, inputs={"x": (3, 2, 4)}, params={"alpha": 2.0}, seed=82, name="elu")
+### END HIDDEN TESTS
+""")
+    nb.md(r"""
+### Maxout
+
+The notes' maxout unit is not an activation applied to one number: it takes the larger of two
+affine functions of the whole input, $\max(x W_1 + b_1,\; x W_2 + b_2)$, and in general of $k$
+*pieces*. For a minibatch $X$ ($N \times D$) and $M$ units:
+
+$$\text{out}_{nm} = \max_{j = 1..k}\,\bigl(X W_j + b_j\bigr)_{nm},
+\qquad W \in \mathbb{R}^{k \times D \times M},\; b \in \mathbb{R}^{k \times M}.$$
+
+So a maxout layer replaces an affine layer *and* its activation. It contains both ReLUs: with
+$W_1 = 0,\ b_1 = 0$ it is an affine layer followed by a ReLU, with $W_1 = \alpha W_2,\
+b_1 = \alpha b_2$ one followed by a leaky ReLU. Like them it is piecewise linear and never
+saturates; unlike ReLU, every output passes its gradient to one of its pieces, so a maxout unit
+cannot die. The price is $k$ times the parameters of an affine layer.
+
+**Backward.** Max routes the gradient (the max gate of notebook 1): each output's upstream
+gradient goes to the piece that won it, and that piece backpropagates it like an affine layer.
+Call $\text{dout}_j$ the upstream gradient masked to the outputs piece $j$ won; then
+$dW_j = X^\top \text{dout}_j$, $db_j = \sum_n (\text{dout}_j)_{n,:}$ and
+$dX = \sum_j \text{dout}_j W_j^\top$. When pieces tie, the whole gradient goes to the **first**
+of them (the lowest $j$, what `argmax` returns), the rule max pooling follows in notebook 6; a
+hidden test checks it with identical pieces. The cache is `(x, w, b)`: backward may recompute the
+pieces from it.
+""")
+    answer_from_library(nb, activations.maxout_forward)
+    answer_from_library(nb, activations.maxout_backward)
+    nb.test("maxout_public", 0, r"""
+from autograder.checks import check_backward, check_forward
+
+check_forward(maxout_forward, "maxout", inputs={"x": (4, 5), "w": (2, 5, 3), "b": (2, 3)}, seed=0, name="maxout_forward")
+check_backward(maxout_forward, maxout_backward, inputs={"x": (4, 5), "w": (2, 5, 3), "b": (2, 3)}, seed=0, name="maxout")
+""")
+    nb.test("maxout_hidden", 4, r"""
+from autograder.checks import check_backward, check_forward, check_maxout_ties
+
+### BEGIN HIDDEN TESTS
+check_forward(maxout_forward, "maxout", inputs={"x": (6, 4), "w": (3, 4, 5), "b": (3, 5)}, seed=90, name="maxout_forward, 3 pieces")
+check_forward(maxout_forward, "maxout", inputs={"x": (3, 2), "w": (1, 2, 4), "b": (1, 4)}, seed=91, name="maxout_forward, one piece")
+check_backward(maxout_forward, maxout_backward, inputs={"x": (8, 6), "w": (2, 6, 4), "b": (2, 4)}, seed=92, name="maxout")
+check_backward(maxout_forward, maxout_backward, inputs={"x": (5, 3), "w": (3, 3, 7), "b": (3, 7)}, seed=93, name="maxout, 3 pieces")
+check_backward(maxout_forward, maxout_backward, inputs={"x": (1, 5), "w": (1, 5, 2), "b": (1, 2)}, seed=94, name="maxout, one piece and one example")
+check_maxout_ties(maxout_forward, maxout_backward, seed=95)
+### END HIDDEN TESTS
+""")
+    nb.md(r"""
 ## 3. Your activations, drawn
 
 The figure below is drawn by *your* functions: the top row is each forward pass, the bottom row
 is each backward pass called with `dout = 1`, which is exactly the local derivative. Look for the
-kink of ReLU, the small slope of leaky ReLU, and how quickly the sigmoid's derivative vanishes
-compared with tanh's.
+kink of ReLU, the small slope of leaky ReLU, how quickly the sigmoid's derivative vanishes
+compared with tanh's, and how ELU's slope fades smoothly on the negative side. The maxout unit
+drawn has one input and two pieces, $x$ and $-0.5x$: its derivative is the slope of whichever
+piece wins.
 """)
     nb.code(r"""
-x = np.linspace(-6, 6, 601)
+two_pieces_w, two_pieces_b = np.array([[[1.0]], [[-0.5]]]), np.zeros((2, 1))  # max(x, -0.5 x)
 pairs = {
     "ReLU": (relu_forward, relu_backward),
     "leaky ReLU (alpha=0.1)": (lambda v: leaky_relu_forward(v, alpha=0.1), leaky_relu_backward),
     "sigmoid": (sigmoid_forward, sigmoid_backward),
     "tanh": (tanh_forward, tanh_backward),
+    "ELU": (elu_forward, elu_backward),
+    "maxout: max(x, -0.5 x)": (lambda v: maxout_forward(v[:, None], two_pieces_w, two_pieces_b), maxout_backward),
 }
-fig, axes = plt.subplots(2, 4, figsize=(13, 5), sharex=True)
-for column, (name, (forward, backward)) in enumerate(pairs.items()):
-    out, cache = forward(x)
-    local_gradient = backward(np.ones_like(x), cache)
-    axes[0, column].plot(x, out)
-    axes[0, column].set_title(name)
-    axes[1, column].plot(x, local_gradient, color="tab:orange")
-    axes[1, column].set_xlabel("x")
-axes[0, 0].set_ylabel("forward: f(x)")
-axes[1, 0].set_ylabel("backward with dout = 1: f'(x)")
-for ax in axes.flat:
-    ax.axhline(0, color="gray", linewidth=0.5)
-    ax.axvline(0, color="gray", linewidth=0.5)
-fig.tight_layout()
-plt.show()
+display(plots.activation_curves(pairs, x=np.linspace(-4, 4, 401)))
 """)
     nb.md(r"""
-## 4. Composing layers
+## 4. Units that die, and units that cannot
+
+A ReLU unit whose input is negative for every example outputs 0 and passes back no gradient, so
+its weights never change again: it is *dead*. The notes warn that a large learning rate can kill
+a good part of a network this way; a bad initialization does it from the first step. Below,
+every hidden bias starts at $-3$, which puts about half of the 50 ReLU units on their negative
+side for every digit. Four networks, 64 → 50 → 10 with a softmax loss, are trained by full-batch
+gradient descent on your layers. A unit counts as dead when backward, given an upstream gradient
+of 1 for every example, sends none of it to the unit's bias (for maxout, to any of its pieces'
+biases).
+
+`affine_then` chains `affine_forward` and an activation into a layer with maxout's signature,
+`(x, w, b) -> (out, cache)` and `(dout, cache) -> (dx, dw, db)`, so one training loop serves all four.
+""")
+    nb.code(r"""
+def affine_then(activation_forward, activation_backward):
+    # An affine layer followed by an element-wise activation, called like a maxout layer.
+    def layer_forward(x, w, b):
+        z, affine_cache = affine_forward(x, w, b)
+        out, activation_cache = activation_forward(z)
+        return out, (affine_cache, activation_cache)
+
+    def layer_backward(dout, cache):
+        affine_cache, activation_cache = cache
+        return affine_backward(activation_backward(dout, activation_cache), affine_cache)
+
+    return layer_forward, layer_backward
+
+
+def dead_units(hidden_forward, hidden_backward, w, b, X):
+    # Hidden units to which no example sends any gradient.
+    out, cache = hidden_forward(X, w, b)
+    _, _, db = hidden_backward(np.ones_like(out), cache)
+    return int(np.sum(np.all(db.reshape(-1, out.shape[1]) == 0, axis=0)))
+
+
+def train(hidden_forward, hidden_backward, w, b, X, y, steps, learning_rate=0.5):
+    # Full-batch gradient descent on hidden layer -> affine -> softmax loss; returns every weight.
+    w2, b2 = np.random.default_rng(1).normal(scale=np.sqrt(1 / w.shape[-1]), size=(w.shape[-1], 10)), np.zeros(10)
+    for _ in range(steps):
+        hidden, hidden_cache = hidden_forward(X, w, b)
+        scores, output_cache = affine_forward(hidden, w2, b2)
+        probabilities = np.exp(scores - scores.max(axis=1, keepdims=True))
+        probabilities /= probabilities.sum(axis=1, keepdims=True)
+        dscores = (probabilities - np.eye(10)[y]) / len(y)  # the softmax loss's gradient (notebook 2)
+        dhidden, dw2, db2 = affine_backward(dscores, output_cache)
+        _, dw, db = hidden_backward(dhidden, hidden_cache)
+        w, b = w - learning_rate * dw, b - learning_rate * db
+        w2, b2 = w2 - learning_rate * dw2, b2 - learning_rate * db2
+    return w, b, w2, b2
+
+
+digits = load_digits()
+hidden_layers = {
+    "ReLU": affine_then(relu_forward, relu_backward),
+    "leaky ReLU": affine_then(leaky_relu_forward, leaky_relu_backward),
+    "ELU": affine_then(elu_forward, elu_backward),
+    "maxout, 2 pieces": (maxout_forward, maxout_backward),
+}
+units, steps = 50, 50 if QUICK else 200
+for name, (hidden_forward, hidden_backward) in hidden_layers.items():
+    pieces = (2,) if name.startswith("maxout") else ()
+    w = np.random.default_rng(0).normal(scale=np.sqrt(2 / 64), size=(*pieces, 64, units))  # He initialization
+    b = np.full((*pieces, units), -3.0)  # the bad part
+    dead_at_start = dead_units(hidden_forward, hidden_backward, w, b, digits.X_train)
+    w, b, w2, b2 = train(hidden_forward, hidden_backward, w, b, digits.X_train, digits.y_train, steps)
+    dead_after = dead_units(hidden_forward, hidden_backward, w, b, digits.X_train)
+    hidden, _ = hidden_forward(digits.X_val, w, b)
+    accuracy = np.mean(np.argmax(hidden @ w2 + b2, axis=1) == digits.y_val)
+    print(f"{name:17} dead units: {dead_at_start:2} of {units} at the start, {dead_after:2} after {steps} steps; "
+          f"validation accuracy {accuracy:.1%}")
+""")
+    nb.md(r"""
+ReLU starts with 27 of its 50 units dead and ends with 29: no gradient ever reaches a dead unit,
+so nothing revives it, and two more died on the way. The network makes do with the other 21
+(about 95 % on validation), but more than half of its hidden layer is dead weight. Leaky ReLU,
+ELU and maxout have no dead unit, at the start or later, and do as well or better (about 95 %,
+97 % and 97 %): a leaky unit on its negative side still gets $\alpha$ times its gradient, an ELU
+unit $\alpha e^x$ times, and a maxout unit passes every output's gradient to its winning piece.
+Not dead is not the same as learning fast: with $\alpha = 0.01$ a leaky unit on its negative side
+learns a hundred times more slowly, which is why leaky ReLU scores closer to ReLU here. The
+notes' advice stands: use ReLU with a careful learning rate and initialization, watch the
+fraction of dead units, and try leaky ReLU or maxout if it grows.
+""")
+    nb.md(r"""
+## 5. Composing layers
 
 Layers compose by passing outputs forward and `dout` backward, in reverse order. Here is a
 two-layer network with a tanh in the middle, written entirely with your functions, checked
@@ -935,7 +1094,8 @@ At 0.1 hardly a unit dies. At 2.0 nearly all of them do within the first epochs 
 the first hidden layer and all of the second), and the accuracy collapses to chance, 10 %, with
 them. Remedies: a smaller learning rate (or a warmup, notebook 4), careful initialization, and
 leaky ReLU, whose small negative slope keeps a trickle of gradient flowing to a unit that has been
-pushed to the negative side.
+pushed to the negative side (`layers.ipynb`, section 4: leaky ReLU, ELU and maxout keep every unit
+alive where ReLU loses half of them).
 
 ## 6. Capacity vs regularization
 

@@ -35,7 +35,7 @@ from .backend import (
 )
 from .init import he_init, xavier_init
 
-ACTIVATIONS = ("relu", "leaky_relu", "sigmoid", "tanh")
+ACTIVATIONS = ("relu", "leaky_relu", "elu", "sigmoid", "tanh")
 LOSSES = {"softmax": "softmax_loss", "svm": "svm_loss"}
 EVAL_BATCH_SIZE = 1000  # test-mode passes run in chunks of this many examples to bound memory
 
@@ -52,6 +52,8 @@ _REFERENCE = {
     "relu_backward": ("layers.activations", "relu_backward"),
     "leaky_relu_forward": ("layers.activations", "leaky_relu_forward"),
     "leaky_relu_backward": ("layers.activations", "leaky_relu_backward"),
+    "elu_forward": ("layers.activations", "elu_forward"),
+    "elu_backward": ("layers.activations", "elu_backward"),
     "sigmoid_forward": ("layers.activations", "sigmoid_forward"),
     "sigmoid_backward": ("layers.activations", "sigmoid_backward"),
     "tanh_forward": ("layers.activations", "tanh_forward"),
@@ -90,6 +92,8 @@ class LayerSet:
     relu_backward: Callable | None = None
     leaky_relu_forward: Callable | None = None
     leaky_relu_backward: Callable | None = None
+    elu_forward: Callable | None = None
+    elu_backward: Callable | None = None
     sigmoid_forward: Callable | None = None
     sigmoid_backward: Callable | None = None
     tanh_forward: Callable | None = None
@@ -234,7 +238,7 @@ class Model:
             if isinstance(weight_scale, bool) or not isinstance(weight_scale, (int, float)) or not weight_scale > 0:
                 raise ValueError(f"weight_scale must be a number > 0 (or None for He/Xavier), got {weight_scale!r}")
             return self.rng.normal(shape, scale=float(weight_scale), like=self._template)
-        initialize = he_init if activation in ("relu", "leaky_relu") else xavier_init
+        initialize = he_init if activation in ("relu", "leaky_relu", "elu") else xavier_init
         return initialize(shape=shape, rng=self.rng, like=self._template, dtype=self._template.dtype)
 
     def _shared_roles(self) -> list[str]:

@@ -1,5 +1,5 @@
 """Figures the notebooks draw: decision boundaries, weight images, optimizer paths, gradient norms,
-training curves.
+training curves, activations and their derivatives.
 
 Every function builds a ``matplotlib.figure.Figure`` and returns it without showing it: Jupyter
 displays a returned figure once, a script saves it with ``fig.savefig(...)``. Figures are made
@@ -249,4 +249,48 @@ def history_curves(history: Any, *, title: str | None = None) -> Figure:
     accuracy_ax.set_title("accuracy")
     if title:
         figure.suptitle(title)
+    return figure
+
+
+def activation_curves(
+    activations: Mapping[str, tuple[Callable[[Any], tuple[Any, Any]], Callable[[Any, Any], Any]]],
+    *,
+    x: Any = None,
+    title: str | None = None,
+) -> Figure:
+    """Each activation (top row) and its derivative (bottom row), one column per activation.
+
+    ``activations`` maps a name to a layer pair ``(forward, backward)``: ``forward(x) -> (out,
+    cache)`` and ``backward(dout, cache) -> dx`` (or a tuple whose first entry is ``dx``). The
+    derivative drawn is ``backward(ones, cache)``, the layer's own local gradient. ``x`` is the 1-D
+    grid to draw on (default 401 points in [-4, 4]); a pair may reshape it, for instance into a
+    column for a maxout unit with one input.
+    """
+    if not activations:
+        raise ValueError("activations must map at least one name to a (forward, backward) pair")
+    grid = np.linspace(-4.0, 4.0, 401) if x is None else _host(x, "x").astype(float)
+    if grid.ndim != 1:
+        raise ValueError(f"x must be a 1-D grid of points, got shape {grid.shape}")
+    figure = Figure(figsize=(2.6 * len(activations), 4.8))
+    axes = figure.subplots(2, len(activations), sharex=True, squeeze=False)
+    for column, (name, pair) in enumerate(activations.items()):
+        if not (isinstance(pair, tuple) and len(pair) == 2 and all(callable(f) for f in pair)):
+            raise TypeError(f"activations[{name!r}] must be a (forward, backward) pair of functions")
+        forward, backward = pair
+        out, cache = forward(grid.copy())
+        gradient = backward(np.ones_like(_host(out, "out")), cache)
+        if isinstance(gradient, tuple):
+            gradient = gradient[0]
+        axes[0, column].plot(grid, _host(out, "out").reshape(-1))
+        axes[0, column].set_title(name)
+        axes[1, column].plot(grid, _host(gradient, "dx").reshape(-1), color="tab:orange")
+        axes[1, column].set_xlabel("x")
+        for ax in axes[:, column]:
+            ax.axhline(0, color="gray", linewidth=0.5)
+            ax.axvline(0, color="gray", linewidth=0.5)
+    axes[0, 0].set_ylabel("f(x)")
+    axes[1, 0].set_ylabel("f'(x): backward with dout = 1")
+    if title:
+        figure.suptitle(title)
+    figure.tight_layout()
     return figure

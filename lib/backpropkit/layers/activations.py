@@ -1,9 +1,13 @@
-"""Element-wise activations: ReLU, leaky ReLU, sigmoid and tanh.
+"""Activations: ReLU, leaky ReLU, sigmoid, tanh and ELU element-wise, and maxout.
 
-Each forward keeps in its cache exactly what the local derivative needs: the input for ReLU and
-leaky ReLU (the gradient depends on its sign), the output for sigmoid and tanh (their
-derivatives are functions of the output, sigma' = sigma (1 - sigma) and tanh' = 1 - tanh^2).
-Every backward returns ``dx``, the upstream gradient times the local derivative.
+Each element-wise forward keeps in its cache exactly what the local derivative needs: the input
+for ReLU, leaky ReLU and ELU (the gradient depends on its sign), the output for sigmoid and tanh
+(their derivatives are functions of the output, sigma' = sigma (1 - sigma) and
+tanh' = 1 - tanh^2). Every element-wise backward returns ``dx``, the upstream gradient times the
+local derivative.
+
+Maxout is not element-wise: each unit takes the largest of k affine pieces of the whole input,
+so it has weights of its own and its backward returns ``(dx, dw, db)``.
 """
 
 from __future__ import annotations
@@ -126,3 +130,95 @@ def tanh_backward(dout: Array, cache: Array) -> Array:
     dx = dout * (1.0 - out**2)
     ### END SOLUTION
     return dx
+
+
+def elu_forward(x: Array, alpha: float = 1.0) -> tuple[Array, tuple]:
+    """ELU: ``out = x`` where ``x > 0``, ``alpha * (exp(x) - 1)`` elsewhere.
+
+    The exponential is taken of ``min(x, 0)``: the positive side never uses it, and ``exp`` of a
+    large positive input would overflow (with a warning) even though ``where`` discards it.
+
+    Shapes: x (any) -> out (same shape). Cache: (x, alpha).
+    """
+    check_array(x, "x")
+    if isinstance(alpha, bool) or not isinstance(alpha, Real) or not alpha > 0:
+        raise ValueError(f"alpha must be a number > 0, got {alpha!r}")
+    xp = namespace(x)
+    ### BEGIN SOLUTION
+    out = xp.where(x > 0, x, alpha * (xp.exp(xp.minimum(x, 0.0)) - 1.0))
+    ### END SOLUTION
+    return out, (x, alpha)
+
+
+def elu_backward(dout: Array, cache: tuple) -> Array:
+    """Backward pass of :func:`elu_forward`: slope 1 where ``x > 0``, ``alpha * exp(x)`` elsewhere.
+
+    Shapes: dout (same as x); cache (x, alpha) -> dx (same as x).
+    """
+    x, alpha = cache
+    check_upstream(dout, x.shape)
+    xp = namespace(dout, x)
+    ### BEGIN SOLUTION
+    dx = xp.where(x > 0, dout, dout * alpha * xp.exp(xp.minimum(x, 0.0)))
+    ### END SOLUTION
+    return dx
+
+
+def maxout_forward(x: Array, w: Array, b: Array) -> tuple[Array, tuple]:
+    """Maxout: each output unit is the largest of k affine pieces, ``max_j (x @ w[j] + b[j])``.
+
+    With k = 2 this is the notes' ``max(x W1 + b1, x W2 + b2)``; ReLU is the special case
+    ``w[0] = 0, b[0] = 0`` and leaky ReLU ``w[0] = alpha * w[1], b[0] = alpha * b[1]``.
+
+    Shapes: x (N, D), w (k, D, M), b (k, M) -> out (N, M).
+    Cache: (x, w, b).
+    """
+    check_array(x, "x", ndim=2)
+    check_array(w, "w", ndim=3)
+    check_array(b, "b", ndim=2)
+    pieces, inputs, units = w.shape
+    if pieces == 0:
+        raise ValueError(f"w must hold at least one piece along its first axis, got shape {tuple(w.shape)}")
+    if x.shape[1] != inputs:
+        raise ValueError(
+            f"x has {x.shape[1]} features per example but w expects {inputs} "
+            f"(x {tuple(x.shape)}, w {tuple(w.shape)}); flatten images first"
+        )
+    if tuple(b.shape) != (pieces, units):
+        raise ValueError(f"b must have shape ({pieces}, {units}) to match w {tuple(w.shape)}, got {tuple(b.shape)}")
+    xp = namespace(x, w, b)
+    ### BEGIN SOLUTION
+    out = x @ w[0, ...] + b[0, :]
+    for j in range(1, pieces):
+        out = xp.maximum(out, x @ w[j, ...] + b[j, :])
+    ### END SOLUTION
+    return out, (x, w, b)
+
+
+def maxout_backward(dout: Array, cache: tuple) -> tuple[Array, Array, Array]:
+    """Backward pass of :func:`maxout_forward`: each unit's gradient flows through its winning piece.
+
+    Max routes the gradient as in max pooling: the whole upstream gradient of an output goes to
+    the piece that won it, the others get nothing. When pieces tie, it goes to the first of them
+    (the lowest ``j``, the choice ``argmax`` makes).
+
+    Shapes: dout (N, M); cache (x (N, D), w (k, D, M), b (k, M))
+    -> dx (N, D), dw (k, D, M), db (k, M).
+    """
+    x, w, b = cache
+    pieces, _, units = w.shape
+    check_upstream(dout, (x.shape[0], units))
+    xp = namespace(dout, x, w, b)
+    ### BEGIN SOLUTION
+    scores = xp.stack([x @ w[j, ...] + b[j, :] for j in range(pieces)])  # (k, N, M)
+    winner = xp.argmax(scores, axis=0)  # (N, M): the first maximum on ties
+    dx = xp.zeros_like(x)
+    dw = xp.zeros_like(w)
+    db = xp.zeros_like(b)
+    for j in range(pieces):
+        routed = xp.where(winner == j, dout, 0.0)  # the gradient of the outputs piece j won
+        dx = dx + routed @ w[j, ...].T
+        dw[j, ...] = x.T @ routed
+        db[j, :] = xp.sum(routed, axis=0)
+    ### END SOLUTION
+    return dx, dw, db

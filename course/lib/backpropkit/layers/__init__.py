@@ -5,8 +5,12 @@ write; the ``*_fast`` ones compute the same results quickly and are what network
 """
 
 from .activations import (
+    elu_backward,
+    elu_forward,
     leaky_relu_backward,
     leaky_relu_forward,
+    maxout_backward,
+    maxout_forward,
     relu_backward,
     relu_forward,
     sigmoid_backward,
@@ -34,6 +38,10 @@ __all__ = [
     "sigmoid_backward",
     "tanh_forward",
     "tanh_backward",
+    "elu_forward",
+    "elu_backward",
+    "maxout_forward",
+    "maxout_backward",
     "dropout_forward",
     "dropout_backward",
     "flatten_forward",

@@ -1,0 +1,123 @@
+"""Accuracy corpus of the ELU and maxout exercises (03_backprop/layers.ipynb).
+
+``BUGS``: mistakes students make in these functions, each with the phrase the grader's message
+must contain to name it. ``VALID``: correct alternatives to the solutions that must keep full marks.
+"""
+
+from __future__ import annotations
+
+from accuracy.corpus import PlantedBug, ValidAnswer
+
+NOTEBOOK = "03_backprop/layers.ipynb"
+
+BUGS = [
+    PlantedBug(
+        label="elu_forward/exp_of_large_inputs",
+        notebook=NOTEBOOK,
+        function="elu_forward",
+        source='''
+def elu_forward(x, alpha=1.0):
+    xp = namespace(x)
+    out = xp.where(x > 0, x, alpha * (xp.exp(x) - 1.0))  # exp(1000) overflows, though where discards it
+    return out, (x, alpha)
+''',
+        mistake="overflow",
+    ),
+    PlantedBug(
+        label="elu_backward/local_gradient_only",
+        notebook=NOTEBOOK,
+        function="elu_backward",
+        source='''
+def elu_backward(dout, cache):
+    x, alpha = cache
+    xp = namespace(dout, x)
+    return xp.where(x > 0, 1.0, alpha * xp.exp(xp.minimum(x, 0.0)))  # dout never multiplied in
+''',
+        mistake="multiply the local gradient by the upstream gradient",
+    ),
+    PlantedBug(
+        label="maxout_backward/every_tied_piece",
+        notebook=NOTEBOOK,
+        function="maxout_backward",
+        source='''
+def maxout_backward(dout, cache):
+    x, w, b = cache
+    xp = namespace(dout, x, w, b)
+    scores = xp.stack([x @ w[j, ...] + b[j, :] for j in range(w.shape[0])])
+    best = xp.max(scores, axis=0)
+    dx, dw, db = xp.zeros_like(x), xp.zeros_like(w), xp.zeros_like(b)
+    for j in range(w.shape[0]):
+        routed = xp.where(scores[j, ...] == best, dout, 0.0)  # every piece equal to the maximum
+        dx = dx + routed @ w[j, ...].T
+        dw[j, ...] = x.T @ routed
+        db[j, :] = xp.sum(routed, axis=0)
+    return dx, dw, db
+''',
+        mistake="every tied piece gets the gradient",
+    ),
+    PlantedBug(
+        label="maxout_backward/ties_to_the_last_piece",
+        notebook=NOTEBOOK,
+        function="maxout_backward",
+        source='''
+def maxout_backward(dout, cache):
+    x, w, b = cache
+    xp = namespace(dout, x, w, b)
+    dx, dw, db = xp.zeros_like(x), xp.zeros_like(w), xp.zeros_like(b)
+    best = x @ w[0, ...] + b[0, :]
+    for j in range(1, w.shape[0]):
+        best = xp.maximum(best, x @ w[j, ...] + b[j, :])
+    taken = xp.zeros_like(best)
+    for j in reversed(range(w.shape[0])):  # the last piece that reaches the maximum wins
+        won = (x @ w[j, ...] + b[j, :] == best) & (taken == 0)
+        taken = xp.where(won, 1.0, taken)
+        routed = xp.where(won, dout, 0.0)
+        dx = dx + routed @ w[j, ...].T
+        dw[j, ...] = x.T @ routed
+        db[j, :] = xp.sum(routed, axis=0)
+    return dx, dw, db
+''',
+        mistake="FIRST of them",
+    ),
+]
+
+VALID = [
+    ValidAnswer(
+        label="elu_backward/one_local_slope",
+        notebook=NOTEBOOK,
+        function="elu_backward",
+        source='''
+def elu_backward(dout, cache):
+    x, alpha = cache
+    xp = namespace(dout, x)
+    slope = xp.where(x > 0, 1.0, alpha * xp.exp(xp.minimum(x, 0.0)))
+    return dout * slope
+''',
+    ),
+    ValidAnswer(
+        label="maxout_forward/max_of_stacked_pieces",
+        notebook=NOTEBOOK,
+        function="maxout_forward",
+        source='''
+def maxout_forward(x, w, b):
+    xp = namespace(x, w, b)
+    pieces = xp.stack([x @ w[j, ...] + b[j, :] for j in range(w.shape[0])])
+    return xp.max(pieces, axis=0), (x, w, b)
+''',
+    ),
+    ValidAnswer(
+        label="maxout_backward/einsum_over_one_hot_winners",
+        notebook=NOTEBOOK,
+        function="maxout_backward",
+        source='''
+def maxout_backward(dout, cache):
+    import numpy as np
+
+    x, w, b = cache
+    pieces = np.einsum("nd,kdm->knm", x, w) + b[:, None, :]
+    one_hot = np.arange(len(w))[:, None, None] == pieces.argmax(axis=0)  # first maximum on ties
+    routed = one_hot * dout
+    return np.einsum("knm,kdm->nd", routed, w), np.einsum("nd,knm->kdm", x, routed), routed.sum(axis=1)
+''',
+    ),
+]
