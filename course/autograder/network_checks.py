@@ -15,7 +15,7 @@ import numpy as np
 
 from .calling import StudentCall, as_float_array, function_name, unpack
 from .diagnose import Mistake, recognized_mistake
-from .failures import CheckFailed, student_facing
+from .failures import student_facing
 from .layer_checks import InputSpec, run_backward_check
 from .numeric import case_rng, make_inputs
 
