@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+import numpy as np
 import psutil
 
 from . import sandbox, wire
@@ -244,6 +245,8 @@ class StudentSession:
             return ("t" if type(value) is tuple else "l", [self._encode(v) for v in value])
         if type(value) is dict:
             return ("d", [(k, self._encode(v)) for k, v in value.items()])
+        if isinstance(value, np.ndarray) and not value.flags.writeable:
+            return ("r", value)  # stays read-only in the student process, so an in-place change fails there
         if callable(value) and not isinstance(value, type):
             callback_id = len(self._callbacks) + 1
             self._callbacks[callback_id] = value

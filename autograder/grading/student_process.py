@@ -25,7 +25,8 @@ no frame of this server and no path of the machine (see :func:`_describe`).
 
 Values cross as a tagged tree that the grader decodes without trusting it (see ``wire``): plain
 numbers, strings, NumPy arrays of numbers as ``("a", dtype, shape, bytes)`` and NumPy scalars as
-``("n", dtype, bytes)``, and tuples, lists and dicts of those. Anything else (a
+``("n", dtype, bytes)``, and tuples, lists and dicts of those; an array the grader sends
+read-only comes as ``("r", array)`` and stays read-only here. Anything else (a
 layer's cache holding objects, a ``Value`` node, a function) stays here and crosses as a handle.
 """
 
@@ -163,6 +164,9 @@ class StudentServer:
             return {k: self.decode(v) for k, v in tagged[1]}
         if tag == "h":
             return self.handles[tagged[1]]
+        if tag == "r":  # an array the grader handed over read-only (an update rule's inputs)
+            tagged[1].setflags(write=False)
+            return tagged[1]
         if tag == "c":
             return self._callback(tagged[1])
         raise ValueError(f"unknown tag {tag!r}")

@@ -41,10 +41,14 @@ def _where(error: BaseException) -> str:
 def _copy_arrays(value: Any) -> Any:
     """Copy the NumPy arrays in ``value`` (also inside tuples, lists and dicts); leave the rest as is.
 
-    Other objects (a cache handed back to backward, a proxy handle) are passed through untouched.
+    A read-only array stays read-only in its copy: a check that hands over read-only arrays wants an
+    in-place change to fail where the student's code makes it. Other objects (a cache handed back to
+    backward, a proxy handle) are passed through untouched.
     """
     if isinstance(value, np.ndarray):
-        return value.copy()
+        copy = value.copy()
+        copy.setflags(write=value.flags.writeable)
+        return copy
     if isinstance(value, tuple):
         return tuple(_copy_arrays(item) for item in value)
     if isinstance(value, list):

@@ -9,6 +9,7 @@ given, so they work unchanged on proxies to functions running in another process
 Layers:         check_forward, check_backward, check_conv_forward, check_conv_backward,
                 check_pool_forward, check_pool_backward, check_pool_ties, check_maxout_ties,
                 check_dropout_forward, check_dropout_backward
+Networks:       check_two_layer_net_backward
 Losses:         check_svm_loss, check_svm_lecture_example, check_softmax_loss,
                 check_binary_cross_entropy_loss, check_mse_loss
 Penalties:      check_l2_penalty, check_l1_penalty, check_elastic_net_penalty, check_weight_decay
@@ -51,6 +52,7 @@ from .loss_checks import (
     check_svm_loss,
     check_weight_decay,
 )
+from .network_checks import check_two_layer_net_backward
 from .optim_checks import check_schedule, check_update_rule, check_warmup
 
 __all__ = [
@@ -65,6 +67,7 @@ __all__ = [
     "check_pool_forward",
     "check_pool_ties",
     "check_maxout_ties",
+    "check_two_layer_net_backward",
     "check_svm_loss",
     "check_svm_lecture_example",
     "check_softmax_loss",

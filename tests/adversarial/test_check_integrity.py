@@ -262,7 +262,7 @@ def test_every_graded_backward_in_the_solutions_has_a_reference():
         for cell in json.loads(path.read_text())["cells"]:
             source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
             for line in source.splitlines():
-                for check in ("check_backward(", "check_conv_backward(", "check_pool_backward(", "check_dropout_backward("):
+                for check in ("check_backward(", "check_two_layer_net_backward(", "check_conv_backward(", "check_pool_backward(", "check_dropout_backward("):
                     if line.startswith(check):
                         graded.add(line[len(check):].split(",")[1].strip())
     assert graded >= {"affine_backward", "two_layer_net_backward", "conv_backward_naive", "batchnorm_backward"}

@@ -326,10 +326,13 @@ scores).
 * **L2**: $R(W) = \tfrac{\lambda}{2}\sum W^2$, gradient $\lambda W$ (the $\tfrac12$ is there so
   that no factor 2 appears);
 * **L1**: $R(W) = \lambda \sum |W|$, gradient $\lambda\,\mathrm{sign}(W)$: a constant pull toward
-  0 that drives small weights to exactly 0 (sparse weights);
+  0 that drives small weights to exactly 0 (sparse weights). At $W = 0$, $|W|$ has a kink and no
+  derivative; use the subgradient $\mathrm{sign}(0) = 0$, which `np.sign` gives. Weights that are
+  exactly 0 do occur (L1 puts them there), and the checks include some: `w / np.abs(w)` divides
+  0 by 0 there and returns NaN;
 * **elastic net**: a mix, $\alpha\,\text{L1} + (1 - \alpha)\,\text{L2}$ with $\alpha$ = `l1_ratio`
-  (scikit-learn's convention). The lecture notes write it as $R(W) = \sum \beta W^2 + |W|$; the two
-  describe the same family. Expanding ours gives
+  (scikit-learn's convention; the same subgradient 0 at $W = 0$). The lecture notes write it as
+  $R(W) = \sum \beta W^2 + |W|$; the two describe the same family. Expanding ours gives
   $\lambda\alpha \sum |W| + \tfrac{\lambda(1-\alpha)}{2}\sum W^2
   = \lambda\alpha\bigl(\sum |W| + \beta \sum W^2\bigr)$ with $\beta = \frac{1-\alpha}{2\alpha}$:
   the notes' $\beta$ is the weight of L2 relative to L1, and $\lambda\alpha$ the overall strength.
@@ -351,7 +354,7 @@ def l2_penalty(w, reg):
            "check_l2_penalty(l2_penalty, (4, 3), 0.1, seed=6)", "check_l2_penalty(l2_penalty, (5, 2), 2.5, seed=61)")
     exercise(nb, regularization.l1_penalty, '''
 def l1_penalty(w, reg):
-    """L1 penalty reg * sum(|w|) and its (sub)gradient reg * sign(w).
+    """L1 penalty reg * sum(|w|) and its (sub)gradient reg * sign(w), 0 where w is exactly 0.
 
     Shapes: w any shape -> value (a number), dw like w.
     """

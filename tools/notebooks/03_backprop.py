@@ -666,17 +666,17 @@ tells you which gradient and where the largest error sits. A common slip: adding
 gradient to the biases.
 """)
     nb.test("two_layer_net_public", 0, f"""
-from autograder.checks import check_backward
+from autograder.checks import check_two_layer_net_backward
 
-check_backward(two_layer_net_forward, two_layer_net_backward, inputs={{{TWO_LAYER_CASE}}}, params={{"reg": 0.1}}, wrt=["W1", "b1", "W2", "b2"], seed=0, name="two_layer_net")
+check_two_layer_net_backward(two_layer_net_forward, two_layer_net_backward, inputs={{{TWO_LAYER_CASE}}}, params={{"reg": 0.1}}, seed=0, name="two_layer_net")
 """)
     nb.test("two_layer_net_hidden", 6, r"""
-from autograder.checks import check_backward
+from autograder.checks import check_two_layer_net_backward
 
 ### BEGIN HIDDEN TESTS
-check_backward(two_layer_net_forward, two_layer_net_backward, inputs={"X": (1, 3), "Y": [[0, 1, 1]], "W1": (3, 4), "b1": (4,), "W2": (4, 3), "b2": (3,)}, params={"reg": 0.0}, wrt=["W1", "b1", "W2", "b2"], seed=141, name="two_layer_net, one example, no penalty")
-check_backward(two_layer_net_forward, two_layer_net_backward, inputs={"X": (7, 2), "Y": [[1], [0], [0], [1], [1], [0], [1]], "W1": (2, 6), "b1": (6,), "W2": (6, 1), "b2": (1,)}, params={"reg": 2.0}, wrt=["W1", "b1", "W2", "b2"], seed=142, name="two_layer_net, one output, strong penalty")
-check_backward(two_layer_net_forward, two_layer_net_backward, inputs={"X": (4, 5), "Y": [[1, 0, 0, 0], [0, 0, 1, 0], [0, 1, 0, 0], [0, 0, 0, 1]], "W1": (5, 3), "b1": (3,), "W2": (3, 4), "b2": (4,)}, params={"reg": 0.5}, wrt=["W1", "b1", "W2", "b2"], seed=143, name="two_layer_net, one-hot targets")
+check_two_layer_net_backward(two_layer_net_forward, two_layer_net_backward, inputs={"X": (1, 3), "Y": [[0, 1, 1]], "W1": (3, 4), "b1": (4,), "W2": (4, 3), "b2": (3,)}, params={"reg": 0.0}, seed=141, name="two_layer_net, one example, no penalty")
+check_two_layer_net_backward(two_layer_net_forward, two_layer_net_backward, inputs={"X": (7, 2), "Y": [[1], [0], [0], [1], [1], [0], [1]], "W1": (2, 6), "b1": (6,), "W2": (6, 1), "b2": (1,)}, params={"reg": 2.0}, seed=142, name="two_layer_net, one output, strong penalty")
+check_two_layer_net_backward(two_layer_net_forward, two_layer_net_backward, inputs={"X": (4, 5), "Y": [[1, 0, 0, 0], [0, 0, 1, 0], [0, 1, 0, 0], [0, 0, 0, 1]], "W1": (5, 3), "b1": (3,), "W2": (3, 4), "b2": (4,)}, params={"reg": 0.5}, seed=143, name="two_layer_net, one-hot targets")
 ### END HIDDEN TESTS
 """)
     nb.md(r"""

@@ -117,8 +117,11 @@ Write it without `-=`: `w -= ...` would change the caller's array in place.
 """)
     answer_from_library(nb, optim.sgd)
     nb.md(r"""
-The check runs your rule for a few steps on random arrays and compares every iterate and the
-returned state with the formula; it also makes sure the input arrays were not modified.
+The check runs your rule for a few steps on random arrays and compares every iterate with the
+formula. It hands your rule `w`, `dw` and the arrays in `state` **read-only**, so a rule that
+changes its inputs in place (`w -= ...`, `np.add(w, ..., out=w)`, `state["velocity"] *= ...`)
+fails right where it does so, with a `ValueError` about a read-only array: build new arrays
+instead (`w = w - ...`, or work on a `.copy()`).
 """)
     rule_tests(nb, "sgd", 1,
         'check_update_rule(sgd, "sgd", hyperparameters={"learning_rate": 0.1}, shape=(3, 4), steps=3, seed=0)',
