@@ -290,15 +290,15 @@ def test_schedule_mistakes_are_named():
     def step_decay_from_one(step, *, base_lr, decay=0.1, every):
         return base_lr * decay ** ((step + 1) // every)
 
-    def inverse_sqrt_without_warmup(step, *, base_lr, warmup_steps=1):
-        return base_lr / math.sqrt(max(step, warmup_steps))
+    def inverse_sqrt_without_hold(step, *, base_lr, hold_steps=1):
+        return base_lr / math.sqrt(max(step, hold_steps))
 
     message = message_of(checks.check_schedule, step_decay_from_one, "step_decay", {"base_lr": 1.0, "every": 3}, [0, 1, 2, 3, 5, 6, 30])
     assert "counted from 1" in message
     message = message_of(
-        checks.check_schedule, inverse_sqrt_without_warmup, "inverse_sqrt_decay", {"base_lr": 1.0, "warmup_steps": 16}, [0, 8, 16, 64, 400]
+        checks.check_schedule, inverse_sqrt_without_hold, "inverse_sqrt_decay", {"base_lr": 1.0, "hold_steps": 16}, [0, 8, 16, 64, 400]
     )
-    assert "warmup_steps is missing" in message
+    assert "hold_steps is missing" in message
 
 
 def test_warmup_mistakes_are_named():

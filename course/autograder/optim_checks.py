@@ -312,8 +312,8 @@ _SCHEDULE_MISTAKES: dict[str, list[tuple[Callable[..., float], str]]] = {
     ],
     "inverse_sqrt_decay": [
         (_one_step_late(_inverse_sqrt_decay), _OFF_BY_ONE),
-        (lambda step, base_lr, warmup_steps=1: base_lr / math.sqrt(max(step, warmup_steps)),
-         "warmup_steps is missing from the decay: after warmup the rate is base_lr * sqrt(warmup_steps / step)"),
+        (lambda step, base_lr, hold_steps=1: base_lr / math.sqrt(max(step, hold_steps)),
+         "hold_steps is missing from the decay: after holding, the rate is base_lr * sqrt(hold_steps / step)"),
     ],
 }
 

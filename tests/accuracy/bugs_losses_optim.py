@@ -604,14 +604,14 @@ def linear_decay(step, *, base_lr, total_steps, final_lr=0.0):
     learning_rate = final_lr + (base_lr - final_lr) * (1 - step / total_steps)
     return float(learning_rate)
 ''', "must stay at final_lr"),
-    _bug("inverse_sqrt_decay/warmup_steps_missing", SCHEDULES, '''
-def inverse_sqrt_decay(step, *, base_lr, warmup_steps=1):
+    _bug("inverse_sqrt_decay/hold_steps_missing", SCHEDULES, '''
+def inverse_sqrt_decay(step, *, base_lr, hold_steps=1):
     _check_step(step)
     _check_rate(base_lr, "base_lr")
-    _check_positive_count(warmup_steps, "warmup_steps")
-    learning_rate = base_lr / math.sqrt(max(step, warmup_steps))
+    _check_positive_count(hold_steps, "hold_steps")
+    learning_rate = base_lr / math.sqrt(max(step, hold_steps))
     return float(learning_rate)
-''', "warmup_steps is missing"),
+''', "hold_steps is missing"),
     _bug("with_warmup/ramp_from_first_step", SCHEDULES, '''
 def with_warmup(schedule, warmup_steps):
     if not callable(schedule):
