@@ -9,10 +9,14 @@ A layer is a pair ``forward(*inputs, **params) -> (out, cache)`` and
 - hands the student's backward the cache of the student's own forward when that forward's output
   agrees with the reference to rounding (so a cache of any layout passes), else the reference
   forward's cache (the layout the notebook specifies): a wrong forward costs the forward's points only;
-- compares the gradients with the numerical ones (with messages that name the mistake), then with
-  the reference backward's at ``numeric.ANALYTIC_TOLERANCE``, which every derived backward pass
-  meets and a finite difference does not: a backward computed by finite differences earns nothing
-  (CONTRIBUTING.md "How a backward pass is graded" states the one limit: exactly linear layers).
+- compares the gradients with the numerical ones, then with the reference backward's at
+  ``numeric.ANALYTIC_TOLERANCE``, which every derived backward pass meets and a finite difference
+  does not: a backward computed by finite differences earns nothing (CONTRIBUTING.md "How a
+  backward pass is graded" states the one limit: exactly linear layers).
+
+A failure names a mistake only when the student's answer reproduces it: the hypotheses of
+:mod:`autograder.layer_mistakes`, built from the reference on the same inputs, or a probe that
+shows it (dout ignored, ``=`` for ``+=``). Otherwise it says which quantity is wrong and where.
 
 Without references (the student edition, for self-study) the check pairs the student's backward
 with the student's own forward and differentiates that forward, as a self-check.
