@@ -15,6 +15,7 @@ import pytest
 
 from autograder import checks, edition, references
 from autograder.checks import CheckFailed
+from autograder.diagnose import shape_mistake
 from backpropkit.layers import affine
 from tests.accuracy.bugs_layers import BUGS, CONV_POOL, LAYERS, with_region
 from tests.accuracy.corpus import SOLUTIONS, PlantedBug, ValidAnswer
@@ -87,6 +88,11 @@ def test_a_factor_with_a_meaning_is_stated_as_a_fact():
     with pytest.raises(CheckFailed) as caught:
         checks.check_backward(affine.affine_forward, _affine_backward_scaling_dw(5.0), AFFINE_CASE, seed=3)
     assert "exactly N = 5 times" in str(caught.value)
+
+
+def test_a_sum_missing_over_some_axes_names_them():
+    assert "a sum is missing (sum over axes (2, 3) as well, to get shape (2,))" in shape_mistake((2, 4, 5), (2,), (3, 2, 4, 5))
+    assert "a sum is missing (sum over axis 0, to get shape (3,))" in shape_mistake((4, 3), (3,), (4, 3))
 
 
 def _valid(label: str, notebook: str, function: str, region: str) -> ValidAnswer:

@@ -82,7 +82,8 @@ def shape_mistake(got: tuple[int, ...], expected: tuple[int, ...], reduced_from:
         if summed and got_summed is not None and set(got_summed) < set(summed):
             missing = tuple(axis for axis in summed if axis not in got_summed)
             axes = f"axis {missing[0]}" if len(missing) == 1 else f"axes {missing}"
-            return f" Likely mistake: a sum is missing (sum over {axes} as well, to get shape {expected})."
+            also = " as well" if got_summed else ""
+            return f" Likely mistake: a sum is missing (sum over {axes}{also}, to get shape {expected})."
     if tuple(n for n in got if n != 1) == tuple(n for n in expected if n != 1):
         return " Likely mistake: an extra or missing axis of length 1 (keepdims=True, or a reshape)."
     if sorted(got) == sorted(expected):
