@@ -267,7 +267,7 @@ BUGS: list[PlantedBug] = [
             mask = None
             out = x
     """),
-    _bug("dropout_forward/drops_at_test_time", DROPOUT, "dropout_forward", "in test mode", """
+    _bug("dropout_forward/drops_at_test_time", DROPOUT, "dropout_forward", "dropout must return x unchanged", """
         mask = (random.uniform(tuple(x.shape), like=x) < keep_prob) / keep_prob
         out = x * mask
     """),
