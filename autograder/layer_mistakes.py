@@ -314,11 +314,6 @@ def _sigmoid_forward(inputs: tuple[np.ndarray, ...], params: dict[str, Any]) -> 
     return [Mistake("the sign in the exponent is flipped: sigmoid(x) = 1 / (1 + exp(-x))", lambda: oracles.sigmoid(-x))]
 
 
-def _affine_forward(inputs: tuple[np.ndarray, ...], params: dict[str, Any]) -> list[Mistake]:
-    x, w, b = inputs
-    return [Mistake("the bias is not added (out = x @ w + b)", lambda: x @ w)]
-
-
 _BACKWARD: dict[str, Callable[[LayerCase], list[Mistake]]] = {
     "affine_backward": _affine_backward,
     "relu_backward": _relu_backward,
@@ -331,7 +326,6 @@ _BACKWARD: dict[str, Callable[[LayerCase], list[Mistake]]] = {
 }
 
 _FORWARD: dict[str, Callable[[tuple[np.ndarray, ...], dict[str, Any]], list[Mistake]]] = {
-    "affine": _affine_forward,
     "leaky_relu": _leaky_relu_forward,
     "sigmoid": _sigmoid_forward,
     "conv": _conv_forward,
