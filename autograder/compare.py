@@ -2,7 +2,8 @@
 
 Every check ends here: an output against a reference, or a gradient against the numerical one.
 The message names the quantity, the relative error, the worst element with both values, the
-likely mistake and the case; ``CheckFailed.details`` carries the same as data.
+mistake when the check reproduced it (else a fact about the wrong values, when one stands out)
+and the case; ``CheckFailed.details`` carries the same as data.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import numpy as np
 
 from backpropkit.gradcheck import relative_error_array
 
-from .diagnose import value_mistake
+from .diagnose import value_fact
 from .failures import CheckFailed, format_index, format_number
 from .numeric import ANALYTIC_TOLERANCE, normwise_error, worst
 
@@ -28,7 +29,7 @@ class Mismatch:
     yours: np.ndarray
     expected: np.ndarray
     errors: np.ndarray
-    diagnosis: str | None
+    fact: str | None  # what is certain about the wrong values (diagnose.value_fact), never a guessed cause
 
 
 def compare(
@@ -57,8 +58,8 @@ def compare(
     error, index = worst(errors)
     if error <= tolerance:
         return None
-    diagnosis = value_mistake(yours, expected, compared, batch_size=batch_size)
-    return Mismatch(quantity, error, index, yours, expected, errors, diagnosis)
+    fact = value_fact(yours, expected, compared, batch_size=batch_size)
+    return Mismatch(quantity, error, index, yours, expected, errors, fact)
 
 
 def raise_mismatch(
@@ -72,8 +73,11 @@ def raise_mismatch(
     also_wrong: list[str] | None = None,
     note: str | None = None,
 ) -> None:
-    """Raise CheckFailed describing ``mismatch`` (``diagnosis`` overrides the automatic one)."""
-    diagnosis = diagnosis or mismatch.diagnosis
+    """Raise CheckFailed describing ``mismatch``.
+
+    ``diagnosis`` is a mistake the check reproduced (it goes on the "Likely mistake" line the class
+    page groups by); without one, the mismatch's fact about the values, if any, is stated instead.
+    """
     where = format_index(mismatch.quantity, mismatch.index)
     lines = [
         f"{check}: {mismatch.quantity} is wrong (relative error {mismatch.error:.1e}, tolerance {tolerance:.0e}).",
@@ -82,6 +86,8 @@ def raise_mismatch(
     ]
     if diagnosis:
         lines.append(f"  Likely mistake: {diagnosis}.")
+    elif mismatch.fact:
+        lines.append(f"  {mismatch.fact}.")
     if also_wrong:
         lines.append(f"  Also wrong: {', '.join(also_wrong)}.")
     if note:
@@ -96,7 +102,7 @@ def raise_mismatch(
             "worst_index": mismatch.index,
             "yours": mismatch.yours,
             "expected": mismatch.expected,
-            "diagnosis": diagnosis,
+            "diagnosis": diagnosis or mismatch.fact,
         },
     )
 

@@ -30,8 +30,9 @@ from .sync_solutions import LIBRARY, ROOT, SOLUTIONS, solution_notebooks
 # Files whose solution regions stay in the student edition (see the module docstring).
 KEEP_SOLUTIONS = frozenset({"gradcheck.py"})
 AUTOGRADER = ROOT / "autograder"
-# Modules the checks use only where they exist: the instructor's reference answers.
-INSTRUCTOR_ONLY = frozenset({"references"})
+# Modules the checks use only where they exist: the instructor's reference answers, and the
+# mistaken variants of them that name a layer mistake.
+INSTRUCTOR_ONLY = frozenset({"references", "layer_mistakes"})
 
 
 def exercise_locations(solutions: Path = SOLUTIONS) -> dict[str, str]:

@@ -171,7 +171,10 @@ def test_checks_only_call_what_they_are_given():
     checks.check_dropout_backward(*remote_pair(dropout.dropout_forward, dropout.dropout_backward))
     checks.check_softmax_loss(Remote(losses.softmax_loss))
     checks.check_update_rule(Remote(optim.adam), "adam", {"learning_rate": 0.01})
-    wrong = failure(checks.check_backward, *remote_pair(activations.relu_forward, lambda dout, cache: dout), {"x": (4, 5)})
+    def relu_backward(dout, cache):
+        return dout
+
+    wrong = failure(checks.check_backward, *remote_pair(activations.relu_forward, relu_backward), {"x": (4, 5)})
     assert "missing mask" in str(wrong)
 
 
@@ -228,8 +231,18 @@ def test_a_loss_summed_instead_of_averaged_is_named():
 
 
 def test_a_missing_relu_mask_is_named():
-    error = failure(checks.check_backward, activations.relu_forward, lambda dout, cache: dout, {"x": (4, 5)}, seed=1)
+    def relu_backward(dout, cache):
+        return dout
+
+    error = failure(checks.check_backward, activations.relu_forward, relu_backward, {"x": (4, 5)}, seed=1)
     assert "missing mask" in str(error)
+
+
+def test_without_a_reproduced_mistake_the_message_states_facts_only():
+    """A backward with no reference (here an unnamed one) gets no named mistake, only what is certain."""
+    error = failure(checks.check_backward, activations.relu_forward, lambda dout, cache: dout, {"x": (4, 5)}, seed=1)
+    assert "Likely mistake" not in str(error)
+    assert "right everywhere except at" in str(error) and "where the gradient is exactly 0" in str(error)
 
 
 def test_a_forgotten_upstream_gradient_is_named():

@@ -1,12 +1,15 @@
-"""Recognize the usual backpropagation mistakes from what the student's code returned.
+"""Name a mistake only when it is reproduced; otherwise state what is certain about a wrong answer.
 
-Each function compares the student's array with the expected one and names the most likely
-mistake in a sentence, or returns None (or "") when the pattern matches none of the known ones.
-They only look at values, so they work on every layer, loss and rule.
+A check lists the mistakes students make in the function it grades, each as a :class:`Mistake`
+that builds the mistaken answer from the reference on the case's own inputs, and
+:func:`recognized_mistake` names the one the student's answer reproduces. Without a match, the
+generic functions here state facts only: a wrong shape (:func:`shape_mistake`) or what the wrong
+values have in common with the expected ones (:func:`value_fact`), never a guess at the cause.
 """
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
@@ -75,8 +78,12 @@ def shape_mistake(got: tuple[int, ...], expected: tuple[int, ...], reduced_from:
         wanted = [axis for axis in range(len(reduced_from)) if reduced_from[:axis] + reduced_from[axis + 1 :] == expected]
         if kept and wanted:
             return f" Likely mistake: it sums over axis {kept[0]}; sum over axis {wanted[0]} instead."
-        if got == reduced_from:
-            return f" Likely mistake: a sum is missing (sum over the batch, axis 0, to get shape {expected})."
+        summed, got_summed = _summed_axes(reduced_from, expected), _summed_axes(reduced_from, got)
+        if summed and got_summed is not None and set(got_summed) < set(summed):
+            missing = tuple(axis for axis in summed if axis not in got_summed)
+            axes = f"axis {missing[0]}" if len(missing) == 1 else f"axes {missing}"
+            also = " as well" if got_summed else ""
+            return f" Likely mistake: a sum is missing (sum over {axes}{also}, to get shape {expected})."
     if tuple(n for n in got if n != 1) == tuple(n for n in expected if n != 1):
         return " Likely mistake: an extra or missing axis of length 1 (keepdims=True, or a reshape)."
     if sorted(got) == sorted(expected):
@@ -86,36 +93,47 @@ def shape_mistake(got: tuple[int, ...], expected: tuple[int, ...], reduced_from:
     return ""
 
 
-def value_mistake(
+def _summed_axes(full: tuple[int, ...], reduced: tuple[int, ...]) -> tuple[int, ...] | None:
+    """The axes of ``full`` that a sum removes to leave ``reduced`` (the first that fit), or None."""
+    removed = len(full) - len(reduced)
+    for axes in itertools.combinations(range(len(full)), max(removed, 0)):
+        if removed >= 0 and tuple(n for axis, n in enumerate(full) if axis not in axes) == tuple(reduced):
+            return axes
+    return None
+
+
+def value_fact(
     yours: np.ndarray,
     expected: np.ndarray,
     compared: np.ndarray,
     *,
     batch_size: int | None = None,
 ) -> str | None:
-    """The likely mistake behind a wrong array, or None when no known pattern fits.
+    """A sentence stating what is certain about a wrong array, or None when nothing stands out.
 
-    ``compared`` marks the elements to judge (e.g. away from kinks); ``batch_size`` lets an
-    answer off by exactly N or 1/N be recognized as a forgotten or doubled mean over the batch.
+    Facts only, never a guess at the cause: NaN or infinity, all zeros, exactly -1, 2, 1/2 or the
+    batch size times the expected values, exactly transposed, or right everywhere except where the
+    gradient is exactly 0. ``compared`` marks the elements to judge (e.g. away from kinks);
+    ``batch_size`` lets a factor of exactly N or 1/N be stated as the batch size.
     """
     a = yours[compared]
     n = expected[compared]
     if a.size == 0:
         return None
     if not np.all(np.isfinite(a)):
-        return "it contains NaN or infinity (an overflow, a log of 0, or a division by 0?)"
+        return "Yours contains NaN or infinity"
     scale = float(np.max(np.abs(n), initial=0.0))
     if scale == 0.0:
-        return "it must be all zeros here, but is not"
+        return "It must be all zeros here, and yours is not"
     if not np.any(a):
-        return "it is all zeros: is it computed and returned (not just initialized)?"
+        return "Yours is all zeros: is it computed and returned, not just initialized?"
     factor = _constant_factor(a, n)
     if factor is not None:
-        return _factor_mistake(factor, batch_size)
+        return _factor_fact(factor, batch_size)
     if yours.ndim == 2 and yours.shape[0] == yours.shape[1] and yours.shape[0] > 1:
         if np.allclose(yours, expected.T, rtol=1e-5, atol=1e-8 * scale):
-            return "it is transposed (swap the factors of the matrix product, or use .T)"
-    return _mask_mistake(a, n, scale)
+            return "Yours is exactly the transpose of the expected values: it is transposed"
+    return _mask_fact(a, n, scale)
 
 
 def _constant_factor(a: np.ndarray, n: np.ndarray) -> float | None:
@@ -131,43 +149,43 @@ def _close(value: float, target: float) -> bool:
     return abs(value - target) <= 1e-3 * abs(target)
 
 
-def _factor_mistake(c: float, batch_size: int | None) -> str:
+def _factor_fact(c: float, batch_size: int | None) -> str | None:
+    """The factor stated when it has a meaning (a sign, a batch size, a doubling); None for any other."""
     if _close(c, -1):
-        return "the sign is flipped (yours is -1 times the expected values)"
+        return "Yours is exactly -1 times the expected values: the sign is flipped"
     if batch_size and batch_size > 1:
         if _close(c, batch_size):
-            return f"off by the batch size: yours is N = {batch_size} times too large (divide by N: the loss is a mean over the batch)"
+            return f"Yours is exactly N = {batch_size} times the expected values: off by the batch size"
         if _close(c, 1 / batch_size):
-            return f"off by the batch size: yours is N = {batch_size} times too small (a division by N too many)"
+            return f"Yours is exactly 1/N of the expected values (N = {batch_size}): off by the batch size"
         if _close(c, -batch_size) or _close(c, -1 / batch_size):
-            return f"the sign is flipped and it is off by the batch size N = {batch_size}"
+            return f"Yours is exactly -N or -1/N times the expected values (N = {batch_size}): the sign is flipped and it is off by the batch size"
     if _close(c, 2):
-        return "a factor of 2 too large (e.g. the derivative of 0.5 * reg * w**2 is reg * w)"
+        return "Yours is exactly 2 times the expected values"
     if _close(c, 0.5):
-        return "a factor of 2 too small"
-    return f"off by a constant factor: yours is {c:.4g} times the expected values"
+        return "Yours is exactly half the expected values"
+    return None
 
 
-def _mask_mistake(a: np.ndarray, n: np.ndarray, scale: float) -> str | None:
-    """Recognize a missing, inverted or too strict mask: right values except where the gradient is exactly 0."""
+def _mask_fact(a: np.ndarray, n: np.ndarray, scale: float) -> str | None:
+    """Where yours is wrong, when that is only where the gradient is exactly 0 (or only where it is not)."""
     zero = np.abs(n) <= 1e-10 * scale
     nonzero_where_zero = zero & (np.abs(a) > 1e-6 * scale)
     right = np.abs(a - n) <= 1e-5 * (np.abs(a) + np.abs(n) + 1e-3 * scale)
     wrong = ~right
     if nonzero_where_zero.any() and not np.any(wrong & ~zero):
         return (
-            f"it is nonzero at {int(nonzero_where_zero.sum())} element(s) where the gradient is exactly 0 "
-            "and right everywhere else: a missing mask (e.g. ReLU passes the gradient only where x > 0, "
-            "max pooling only to the max of each window)"
+            f"Yours is right everywhere except at {int(nonzero_where_zero.sum())} element(s) where the gradient "
+            "is exactly 0 and yours is not"
         )
     zero_where_nonzero = ~zero & (np.abs(a) <= 1e-10 * scale)
     if zero_where_nonzero.any() and np.all(zero_where_nonzero == wrong & ~zero):
         if nonzero_where_zero.any():
-            return "the mask is inverted: yours passes the gradient exactly where it should block it"
+            return "Yours is 0 exactly where the gradient is not, and nonzero where it is 0"
         return (
-            f"it is 0 at {int(zero_where_nonzero.sum())} element(s) where the gradient is not: "
-            "the mask blocks too much (check the condition and which array it is computed from)"
+            f"Yours is 0 at {int(zero_where_nonzero.sum())} element(s) where the gradient is not, "
+            "and right everywhere else"
         )
     if wrong.any() and wrong.mean() < 0.5:
-        return f"it is right at {int(right.sum())} of {a.size} elements and wrong at the other {int(wrong.sum())}"
+        return f"Yours is right at {int(right.sum())} of {a.size} elements and wrong at the other {int(wrong.sum())}"
     return None

@@ -9,10 +9,14 @@ A layer is a pair ``forward(*inputs, **params) -> (out, cache)`` and
 - hands the student's backward the cache of the student's own forward when that forward's output
   agrees with the reference to rounding (so a cache of any layout passes), else the reference
   forward's cache (the layout the notebook specifies): a wrong forward costs the forward's points only;
-- compares the gradients with the numerical ones (with messages that name the mistake), then with
-  the reference backward's at ``numeric.ANALYTIC_TOLERANCE``, which every derived backward pass
-  meets and a finite difference does not: a backward computed by finite differences earns nothing
-  (CONTRIBUTING.md "How a backward pass is graded" states the one limit: exactly linear layers).
+- compares the gradients with the numerical ones, then with the reference backward's at
+  ``numeric.ANALYTIC_TOLERANCE``, which every derived backward pass meets and a finite difference
+  does not: a backward computed by finite differences earns nothing (CONTRIBUTING.md "How a
+  backward pass is graded" states the one limit: exactly linear layers).
+
+A failure names a mistake only when the student's answer reproduces it: the hypotheses of
+:mod:`autograder.layer_mistakes`, built from the reference on the same inputs, or a probe that
+shows it (dout ignored, ``=`` for ``+=``). Otherwise it says which quantity is wrong and where.
 
 Without references (the student edition, for self-study) the check pairs the student's backward
 with the student's own forward and differentiates that forward, as a self-check.
@@ -28,13 +32,14 @@ import numpy as np
 from . import oracles
 from .calling import StudentCall, as_float_array, forward_pair, function_name, unpack
 from .compare import Mismatch, compare, fail_on_warnings, raise_mismatch, require_derived, warnings_note
+from .diagnose import recognized_mistake
 from .failures import CheckFailed, describe_case, passed, seed_words, student_facing
 from .numeric import ANALYTIC_TOLERANCE, case_rng, make_inputs, normwise_error, numerical_gradient, sample_indices
 
 try:
-    from . import references
+    from . import layer_mistakes, references
 except ImportError:  # the student edition and the grading sandbox ship without the references
-    references = None
+    layer_mistakes = references = None
 
 InputSpec = Mapping[str, Any]  # name -> shape tuple (random normals) or literal values
 
@@ -74,7 +79,10 @@ def check_forward(
     out = as_float_array(out, check, "out", expected.shape)
     mismatch = compare("out", out, expected, tolerance=tolerance, batch_size=_batch_size(arrays))
     if mismatch is not None:
-        raise_mismatch(check, mismatch, case=case, tolerance=tolerance, note=warnings_note(call.warnings))
+        diagnosis = None
+        if layer_mistakes is not None and isinstance(oracle, str):
+            diagnosis = recognized_mistake(out, layer_mistakes.forward_mistakes(oracle, tuple(arrays.values()), params))
+        raise_mismatch(check, mismatch, case=case, tolerance=tolerance, diagnosis=diagnosis, note=warnings_note(call.warnings))
     fail_on_warnings(check, call.warnings, case)
     passed(check, f"the output matches the reference ({case}).")
 
@@ -197,6 +205,24 @@ def _ignores_dout(backward: StudentCall, forward_pass: _ForwardPass, wrt: list[s
     )
 
 
+def _reproduced_mistake(
+    backward: Callable[..., Any], forward_pass: _ForwardPass, arrays: dict, params: dict, wrt: list[str], grads: dict
+) -> str | None:
+    """The layer mistake (:mod:`autograder.layer_mistakes`) the student's gradients reproduce, or None
+    (always None without the references, which the hypotheses are built from)."""
+    if layer_mistakes is None or forward_pass.expected is None:
+        return None
+    case = layer_mistakes.LayerCase(
+        inputs=tuple(arrays.values()),
+        params=params,
+        dout=forward_pass.dout,
+        out=forward_pass.out,
+        expected=tuple(forward_pass.expected),
+    )
+    mistakes = layer_mistakes.backward_mistakes(function_name(backward), case)
+    return recognized_mistake(tuple(grads[name] for name in wrt), mistakes)
+
+
 def run_backward_check(
     forward: Callable[..., Any],
     backward: Callable[..., Any],
@@ -229,10 +255,10 @@ def run_backward_check(
     warned = forward_call.warnings + backward_call.warnings
     if mismatches:
         first = mismatches[0]
-        diagnosis = None
-        if _ignores_dout(backward_call, forward_pass, wrt, grads):
+        diagnosis = _reproduced_mistake(backward, forward_pass, arrays, params, wrt, grads)
+        if diagnosis is None and _ignores_dout(backward_call, forward_pass, wrt, grads):
             diagnosis = "the gradient does not change with dout: multiply the local gradient by the upstream gradient dout (chain rule)"
-        elif extra_diagnosis is not None:
+        if diagnosis is None and extra_diagnosis is not None:
             try:
                 diagnosis = extra_diagnosis(first.quantity)
             except CheckFailed:  # the probe runs the student's forward too; a wrong one names nothing
