@@ -200,6 +200,15 @@ def _check_rule(Value: Callable[..., Any], label: str, build: Callable, plain: C
             )
 
 
+def _check_rule_cases(Value: Callable[..., Any], label: str, build: Callable, plain: Callable, hint: str, seed: int) -> None:
+    """One rule at a positive and a negative ``a`` (relu's two sides), with an upstream gradient that is not 1."""
+    rng = case_rng(seed)
+    magnitudes = rng.uniform(0.5, 2.0, 2)
+    upstream = float(rng.uniform(1.5, 3.0))
+    for a_value, b_value in ((float(magnitudes[0]), -float(magnitudes[1])), (-float(magnitudes[0]), float(magnitudes[1]))):
+        _check_rule(Value, label, build, plain, hint, a_value, b_value, upstream)
+
+
 @student_facing
 def check_value_rules(Value: Callable[..., Any], *, seed: int = 0) -> None:
     """Check each operation's local backward rule on its own: set ``out.grad``, run ``out._backward()``.
@@ -207,13 +216,8 @@ def check_value_rules(Value: Callable[..., Any], *, seed: int = 0) -> None:
     This grades every rule independently of the traversal in ``backward()``; the upstream
     gradient is not 1, so a forgotten ``* out.grad`` shows.
     """
-    rng = case_rng(seed)
-    magnitudes = rng.uniform(0.5, 2.0, 2)
-    upstream = float(rng.uniform(1.5, 3.0))
-    points = [(float(magnitudes[0]), -float(magnitudes[1])), (-float(magnitudes[0]), float(magnitudes[1]))]
     for label, build, plain, hint in _VALUE_RULES:
-        for a_value, b_value in points:  # a positive and a negative a: relu's two sides
-            _check_rule(Value, label, build, plain, hint, a_value, b_value, upstream)
+        _check_rule_cases(Value, label, build, plain, hint, seed)
     passed("Value", f"the local backward rules of {len(_VALUE_RULES)} operations are right.")
 
 
@@ -237,57 +241,297 @@ def check_value_lecture_example(Value: Callable[..., Any]) -> None:
     passed("Value.backward", "(x + y) * z at (-2, 5, -4) gives gradients (-4, -4, 3).")
 
 
-def _graphs(Value: Callable[..., Any], t: float) -> list[tuple[str, Callable[[], tuple[Any, Any]], Callable[[float], float]]]:
+# --- graphs through the whole Value: the traversal, the operators, and nodes with several consumers ---
+
+
+class _Reference:
+    """The instructor's Value on plain floats: the expected gradients of a graph, and mistaken ones.
+
+    ``assigning`` names a backward rule ("+", "*", "**", "exp", "tanh", "sigmoid", "relu") that uses
+    ``=`` where ``+=`` belongs; ``in_input_order`` runs the rules from the inputs to the output.
+    Recomputing a graph with such a mistake tells whether a student's gradients are that mistake's.
+    """
+
+    def __init__(self, data: float, children: tuple[_Reference, ...] = (), op: str = "", *, assigning: str | None = None) -> None:
+        self.data = float(data)
+        self.grad = 0.0
+        self.children = children
+        self.op = op
+        self.assigning = assigning
+        self._backward: Callable[[], None] = lambda: None
+
+    def _node(self, data: float, children: tuple[_Reference, ...], op: str) -> _Reference:
+        return _Reference(data, children, op, assigning=self.assigning)
+
+    def _value(self, x: Any) -> _Reference:
+        return x if isinstance(x, _Reference) else self._node(x, (), "")
+
+    def _pass_on(self, node: _Reference, share: float, rule: str) -> None:
+        if rule == self.assigning:
+            node.grad = share
+        else:
+            node.grad += share
+
+    def _unary(self, data: float, rule: str, local: Callable[[_Reference], float]) -> _Reference:
+        out = self._node(data, (self,), rule)
+        out._backward = lambda: self._pass_on(self, local(out) * out.grad, rule)
+        return out
+
+    def __add__(self, other: Any) -> _Reference:
+        other = self._value(other)
+        out = self._node(self.data + other.data, (self, other), "+")
+
+        def _backward() -> None:
+            self._pass_on(self, out.grad, "+")
+            self._pass_on(other, out.grad, "+")
+
+        out._backward = _backward
+        return out
+
+    def __mul__(self, other: Any) -> _Reference:
+        other = self._value(other)
+        out = self._node(self.data * other.data, (self, other), "*")
+
+        def _backward() -> None:
+            self._pass_on(self, other.data * out.grad, "*")
+            self._pass_on(other, self.data * out.grad, "*")
+
+        out._backward = _backward
+        return out
+
+    def __pow__(self, exponent: float) -> _Reference:
+        return self._unary(self.data**exponent, "**", lambda out: exponent * self.data ** (exponent - 1))
+
+    def __neg__(self) -> _Reference:
+        return self * -1
+
+    def __sub__(self, other: Any) -> _Reference:
+        return self + (-self._value(other))
+
+    def __truediv__(self, other: Any) -> _Reference:
+        return self * self._value(other) ** -1
+
+    def __radd__(self, other: float) -> _Reference:
+        return self + other
+
+    def __rsub__(self, other: float) -> _Reference:
+        return self._value(other) - self
+
+    def __rmul__(self, other: float) -> _Reference:
+        return self * other
+
+    def __rtruediv__(self, other: float) -> _Reference:
+        return self._value(other) / self
+
+    def exp(self) -> _Reference:
+        return self._unary(math.exp(self.data), "exp", lambda out: out.data)
+
+    def tanh(self) -> _Reference:
+        return self._unary(math.tanh(self.data), "tanh", lambda out: 1.0 - out.data**2)
+
+    def sigmoid(self) -> _Reference:
+        return self._unary(1 / (1 + math.exp(-self.data)), "sigmoid", lambda out: out.data * (1.0 - out.data))
+
+    def relu(self) -> _Reference:
+        return self._unary(max(self.data, 0.0), "relu", lambda out: float(self.data > 0))
+
+    def graph(self) -> list[_Reference]:
+        """Every node this one depends on, each after its children (a topological order)."""
+        order: list[_Reference] = []
+        visited: set[int] = set()
+
+        def visit(node: _Reference) -> None:
+            if id(node) not in visited:
+                visited.add(id(node))
+                for child in node.children:
+                    visit(child)
+                order.append(node)
+
+        visit(self)
+        return order
+
+    def backward(self, *, in_input_order: bool = False) -> None:
+        order = self.graph()
+        self.grad = 1.0
+        for node in order if in_input_order else reversed(order):
+            node._backward()
+
+    def rules(self) -> set[str]:
+        """The backward rules this graph runs."""
+        return {node.op for node in self.graph() if node.op}
+
+
+# A graph: a label ({c} stands for the number c), how to build it from two inputs a and b and a
+# number c, and where to look when it is wrong (the methods that compute it).
+_Graph = tuple[str, Callable[[Any, Any, float], Any], str]
+
+_OPERATORS: list[_Graph] = [
+    ("a + b", lambda a, b, c: a + b, "__add__"),
+    ("a * b", lambda a, b, c: a * b, "__mul__"),
+    ("a ** 3", lambda a, b, c: a**3, "__pow__"),
+    ("a ** -2", lambda a, b, c: a**-2, "__pow__"),
+    ("-a", lambda a, b, c: -a, "__neg__"),
+    ("a - b", lambda a, b, c: a - b, "__sub__"),
+    ("a / b", lambda a, b, c: a / b, "__truediv__"),
+    ("a + {c}", lambda a, b, c: a + c, "__add__ with a number"),
+    ("{c} + a", lambda a, b, c: c + a, "__radd__"),
+    ("a - {c}", lambda a, b, c: a - c, "__sub__ with a number"),
+    ("{c} - a", lambda a, b, c: c - a, "__rsub__"),
+    ("a * {c}", lambda a, b, c: a * c, "__mul__ with a number"),
+    ("{c} * a", lambda a, b, c: c * a, "__rmul__"),
+    ("a / {c}", lambda a, b, c: a / c, "__truediv__ with a number"),
+    ("{c} / a", lambda a, b, c: c / a, "__rtruediv__"),
+    ("a.exp()", lambda a, b, c: a.exp(), "exp"),
+    ("a.tanh()", lambda a, b, c: a.tanh(), "tanh"),
+    ("a.sigmoid()", lambda a, b, c: a.sigmoid(), "sigmoid"),
+    ("a.relu()", lambda a, b, c: a.relu(), "relu"),
+]
+
+
+def _shared(graph: _Graph) -> _Graph:
+    """The operation used twice, and ``a`` feeding three consumers: two through the operation, one ``*``."""
+    label, build, where = graph
+
+    def build_shared(a: Any, b: Any, c: float) -> Any:
+        return build(a, b, c) + build(a, b, c) * a
+
+    return f"f = ({label}) + ({label}) * a", build_shared, where
+
+
+def _traversal_graphs() -> list[_Graph]:
     """Graphs where a node feeds several others: right only with += and a topological order."""
 
-    def reused() -> tuple[Any, Any]:
-        a = Value(t)
-        return a * a + a, a
+    def diamond(a: Any, b: Any, c: float) -> Any:
+        doubled = a * 2.0
+        total = doubled + a
+        return (doubled * total) * (total + 1.0)
 
-    def diamond() -> tuple[Any, Any]:
-        a = Value(t)
-        b = a * 2.0
-        c = b + a
-        return (b * c) * (c + 1.0), a
-
-    def chain() -> tuple[Any, Any]:
-        a = Value(t)
+    def chain(a: Any, b: Any, c: float) -> Any:
         out = a
         for _ in range(6):
             out = out * 0.5 + a
-        return out, a
-
-    def diamond_value(v: float) -> float:
-        b, c = 2 * v, 3 * v
-        return b * c * (c + 1)
-
-    def chain_value(v: float) -> float:
-        out = v
-        for _ in range(6):
-            out = out * 0.5 + v
         return out
 
     return [
-        ("a * a + a (a node used three times)", reused, lambda v: v * v + v),
-        ("b = 2a, c = b + a, f = (b * c) * (c + 1) (paths of different lengths)", diamond, diamond_value),
-        ("a chain of six steps out = 0.5 * out + a", chain, chain_value),
+        ("a * a + a (a node used three times)", lambda a, b, c: a * a + a, "Value.backward"),
+        ("b = 2a, c = b + a, f = (b * c) * (c + 1) (paths of different lengths)", diamond, "Value.backward"),
+        ("a chain of six steps out = 0.5 * out + a", chain, "Value.backward"),
     ]
+
+
+def _wrong_rules(Value: Callable[..., Any], seed: int) -> set[str]:
+    """The rules that fail on their own, on ``check_value_rules``' cases for ``seed``.
+
+    Graphs through them are left out here: that mistake already costs the rules' points.
+    """
+    wrong = set()
+    for label, build, plain, hint in _VALUE_RULES:
+        try:
+            _check_rule_cases(Value, label, build, plain, hint, seed)
+        except CheckFailed:
+            wrong.add(build(_Reference(1.0), _Reference(-1.0)).op)
+    return wrong
+
+
+def _mistake_in(graph: _Graph, a_value: float, b_value: float, c: float, yours: dict[str, float]) -> str | None:
+    """The mistake whose gradients ``yours`` reproduces, recomputed on the same graph; else None."""
+    label, build, where = graph
+    hypotheses = [(f"uses = where += belongs in the backward rule of {rule}, so a node that feeds several "
+                   "others keeps the last one's share instead of the sum", {"assigning": rule}, {})
+                  for rule in ("+", "*", "**", "exp", "tanh", "sigmoid", "relu")]
+    hypotheses.append(("backward() runs the rules from the inputs to the output: run them in reverse "
+                       "topological order, from the output back to the inputs", {}, {"in_input_order": True}))
+    for mistake, settings, order in hypotheses:
+        a, b = _Reference(a_value, **settings), _Reference(b_value, **settings)
+        build(a, b, c).backward(**order)
+        mistaken = {"a": a.grad, "b": b.grad}
+        if all(math.isclose(yours[name], mistaken[name], rel_tol=1e-8, abs_tol=1e-10) for name in yours):
+            return mistake
+    return None
+
+
+def _check_graph(Value: Callable[..., Any], graph: _Graph, a_value: float, b_value: float, c: float) -> None:
+    """Build ``graph`` from the student's Values, run their ``backward()``, compare data and gradients."""
+    label, build, where = graph
+    shown = label.format(c=format_number(c))
+    make = StudentCall(Value, "Value")
+    a, b = make(a_value), make(b_value)
+    out = StudentCall(build, f"Value: {shown}")(a, b, c)
+    StudentCall(out.backward, "Value.backward")()
+    ra, rb = _Reference(a_value), _Reference(b_value)
+    expected_out = build(ra, rb, c)
+    expected_out.backward()
+    case = f"a = {a_value:.4g}, b = {b_value:.4g}"
+    data = _number(out.data, where, "out.data")
+    if not math.isclose(data, expected_out.data, rel_tol=1e-9, abs_tol=1e-12):
+        raise CheckFailed(
+            f"Value: {shown} gives data {format_number(data)}, expected {format_number(expected_out.data)}.\n"
+            f"  Where: {where}, which computes it.\n  Case: {case}.",
+            {"check": "Value", "quantity": "data", "yours": data, "expected": expected_out.data},
+        )
+    yours = {"a": _number(a.grad, "Value.backward", "a.grad"), "b": _number(b.grad, "Value.backward", "b.grad")}
+    expected = {"a": ra.grad, "b": rb.grad}
+    for name in ("a", "b"):
+        if not math.isclose(yours[name], expected[name], rel_tol=1e-8, abs_tol=1e-10):
+            mistake = _mistake_in(graph, a_value, b_value, c, yours)
+            if mistake is None:
+                mistake = (f"a node's rule ran before every node using it had added its share, or a rule "
+                           f"uses = where += belongs; the rules of {', '.join(sorted(expected_out.rules()))} "
+                           f"pass on their own, so look at {where} and at backward()")
+            raise CheckFailed(
+                f"Value.backward: for {shown}, after f.backward(), {name}.grad is {format_number(yours[name])}, "
+                f"expected {format_number(expected[name])}.\n  Likely mistake: {mistake}.\n  Case: {case}.",
+                {"check": "Value.backward", "quantity": f"{name}.grad", "yours": yours[name],
+                 "expected": expected[name], "diagnosis": mistake},
+            )
+
+
+def _graphs_to_check(graphs: list[_Graph], wrong: set[str]) -> tuple[list[_Graph], list[str]]:
+    """``graphs`` without those that run a rule in ``wrong``, and the labels left out."""
+    kept, left_out = [], []
+    for graph in graphs:
+        rules = graph[1](_Reference(1.0), _Reference(-1.0), 2.0).rules()
+        (left_out if rules & wrong else kept).append(graph)
+    return kept, [graph[0] for graph in left_out]
+
+
+def _left_out_note(left_out: list[str], wrong: set[str]) -> str:
+    if not left_out:
+        return ""
+    return f" Left out {len(left_out)} graphs through the rules of {', '.join(sorted(wrong))}, which fail on their own (see the rules' check)."
 
 
 @student_facing
 def check_value_backward(Value: Callable[..., Any], *, seed: int = 0) -> None:
-    """Check the traversal in ``backward()`` on graphs where nodes are reused and paths differ in length."""
+    """Check the traversal in ``backward()`` on graphs where nodes are reused and paths differ in length.
+
+    Graphs through a rule that is wrong on its own are left out: that costs the rules' points.
+    """
     t = float(case_rng(seed).uniform(0.5, 1.5))
-    for label, build, plain in _graphs(StudentCall(Value, "Value"), t):
-        out, a = StudentCall(build, "building the graph")()
-        StudentCall(out.backward, "Value.backward")()
-        grad = _number(a.grad, "Value.backward", "a.grad")
-        exact = (plain(t + 1e-6) - plain(t - 1e-6)) / 2e-6
-        if not math.isclose(grad, exact, rel_tol=1e-6):
-            raise CheckFailed(
-                f"Value.backward: for {label} at a = {t:.4g}, a.grad is {format_number(grad)}, expected {format_number(exact)}.\n"
-                "  Likely mistake: a node's rule ran before every node using it had added its share "
-                "(visit the nodes in reverse topological order), or a rule uses = where += belongs.",
-                {"check": "Value.backward", "quantity": "a.grad", "yours": grad, "expected": exact},
-            )
-    passed("Value.backward", "gradients accumulate and flow in topological order on three graphs.")
+    wrong = _wrong_rules(Value, seed)
+    graphs, left_out = _graphs_to_check(_traversal_graphs(), wrong)
+    for graph in graphs:
+        _check_graph(Value, graph, t, 0.0, 0.0)
+    passed("Value.backward", f"gradients accumulate and flow in topological order on {len(graphs)} graphs." + _left_out_note(left_out, wrong))
+
+
+@student_facing
+def check_value_operators(Value: Callable[..., Any], *, seed: int = 0) -> None:
+    """Every operator of ``Value`` through ``backward()``: alone, and used twice with ``a`` feeding three nodes.
+
+    Covers the operators built from others (``-``, ``/``, negation, numbers on either side:
+    ``2 - a``, ``2 / a``), whose data and gradients only show through a whole graph, and each
+    backward rule where a node has several consumers, so ``=`` in place of ``+=`` shows. Graphs
+    through a rule that is wrong on its own are left out: that costs the rules' points.
+    """
+    rng = case_rng(seed)
+    magnitudes = rng.uniform(0.5, 2.0, 2)
+    c = float(np.round(rng.uniform(1.5, 3.0), 2))
+    points = [(float(magnitudes[0]), -float(magnitudes[1])), (-float(magnitudes[0]), float(magnitudes[1]))]
+    wrong = _wrong_rules(Value, seed)
+    graphs, left_out = _graphs_to_check(_OPERATORS, wrong)
+    for graph in graphs:
+        for a_value, b_value in points:
+            _check_graph(Value, graph, a_value, b_value, c)
+        _check_graph(Value, _shared(graph), *points[0], c)  # a > 0: relu lets both uses through
+    passed("Value", f"{len(graphs)} operators are right alone and with a node used several times." + _left_out_note(left_out, wrong))
