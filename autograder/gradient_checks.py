@@ -6,6 +6,7 @@ lambdas), so they can be pickled to another process, and their derivatives are k
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any, Callable
 
@@ -29,20 +30,32 @@ def log_sum_exp(x: np.ndarray) -> float:
     return float(np.log(np.sum(np.exp(x))))
 
 
+def squared_norm_squared(x: np.ndarray) -> float:
+    """(sum(x**2) + 1)**2: every element's derivative depends on every other element."""
+    return float((np.sum(x**2) + 1) ** 2)
+
+
 def squared_row_norms(x: np.ndarray) -> np.ndarray:
     """Sum of squares over the last axis: an output with fewer dimensions than the input."""
     return np.sum(x**2, axis=-1)
+
+
+def scaled_by_squared_norm(x: np.ndarray) -> np.ndarray:
+    """x * sum(x**2): every output depends on every input."""
+    return x * np.sum(x**2)
 
 
 _SCALAR_FUNCTIONS: list[tuple[Callable[[np.ndarray], float], Callable[[np.ndarray], np.ndarray], str]] = [
     (sum_of_cubes, lambda x: 3 * x**2, "sum(x**3)"),
     (sum_of_x_sin_x, lambda x: np.sin(x) + x * np.cos(x), "sum(x * sin(x))"),
     (log_sum_exp, lambda x: np.exp(x - np.logaddexp.reduce(x, axis=None)), "log(sum(exp(x)))"),
+    (squared_norm_squared, lambda x: 4 * x * (np.sum(x**2) + 1), "(sum(x**2) + 1)**2"),
 ]
 
 _ARRAY_FUNCTIONS: list[tuple[Callable[[np.ndarray], np.ndarray], Callable[[np.ndarray, np.ndarray], np.ndarray], str]] = [
     (np.tanh, lambda x, dout: (1 - np.tanh(x) ** 2) * dout, "tanh(x)"),
     (squared_row_norms, lambda x, dout: 2 * x * dout[..., None], "sum(x**2, axis=-1)"),
+    (scaled_by_squared_norm, lambda x, dout: dout * np.sum(x**2) + 2 * x * np.sum(dout * x), "x * sum(x**2)"),
 ]
 
 
@@ -55,6 +68,44 @@ def _one_sided(f: Callable[[np.ndarray], float], x: np.ndarray, h: float) -> np.
         shifted[index] += h
         grad[index] = (f(shifted) - base) / h
     return grad
+
+
+def _weighted_sum(f: Callable[[np.ndarray], np.ndarray], dout: np.ndarray, x: np.ndarray) -> float:
+    """sum(f(x) * dout): the scalar whose gradient numerical_gradient_upstream computes."""
+    return float(np.sum(f(x) * dout))
+
+
+def _centered(f: Callable[[np.ndarray], float], x: np.ndarray, h: float, *, restored: bool = True) -> np.ndarray:
+    """Centered differences; ``restored=False`` leaves each element at x - h, as a common mistake does."""
+    x = x.copy()
+    grad = np.zeros_like(x)
+    for index in np.ndindex(x.shape):
+        original = x[index]
+        x[index] = original + h
+        f_plus = f(x)
+        x[index] = original - h
+        grad[index] = (f_plus - f(x)) / (2 * h)
+        if restored:
+            x[index] = original
+    return grad
+
+
+def _numerical_gradient_mistake(f: Callable[[np.ndarray], float], x: np.ndarray, result: np.ndarray) -> str | None:
+    """The mistake whose answer ``result`` reproduces, each rebuilt on the same ``f`` and ``x``; else None."""
+    forward, centered = _one_sided(f, x, 1e-5), _centered(f, x, 1e-5)
+    mistakes = [
+        (forward, "this is the forward difference (f(x + h) - f(x)) / h, whose error shrinks like h; use the centered difference (f(x + h) - f(x - h)) / 2h"),
+        (forward / 2, "x is nudged to x + h and then back to x instead of to x - h, so this is (f(x + h) - f(x)) / 2h"),
+        (2 * centered, "divides by h, but the centered difference spans x - h to x + h: divide by 2h"),
+        (_centered(f, x, 1e-5, restored=False), "x is not restored after each nudge: put the original value back (x[index] = original) before the next element"),
+    ]
+    for mistaken, mistake in mistakes:
+        # Nearer to the mistaken answer than a hundredth of its distance from the right one: these
+        # mistakes differ from the right answer, and from each other, by as little as h.
+        gap = np.max(np.abs(mistaken - centered))
+        if gap > 1e-9 * np.max(np.abs(centered)) and np.max(np.abs(result - mistaken)) <= 0.01 * gap:
+            return mistake
+    return None
 
 
 @student_facing
@@ -72,9 +123,7 @@ def check_numerical_gradient(numerical_gradient: Callable[..., Any], shape: tupl
         result = as_float_array(call(f, x), check, "the gradient", x.shape)
         mismatch = compare("gradient", result, derivative(x), tolerance=1e-7)
         if mismatch is not None:
-            diagnosis = None
-            if np.allclose(result, _one_sided(f, x, 1e-5), rtol=1e-4, atol=1e-8):
-                diagnosis = "this is the forward difference (f(x + h) - f(x)) / h, whose error shrinks like h; use the centered difference (f(x + h) - f(x - h)) / 2h"
+            diagnosis = _numerical_gradient_mistake(f, x, result)
             raise_mismatch(check, mismatch, case=case, tolerance=1e-7, expected_label="exact", diagnosis=diagnosis)
     fail_on_warnings(check, call.warnings, f"x {tuple(shape)}")
     passed(check, f"matches the exact gradients of {len(_SCALAR_FUNCTIONS)} functions (x {tuple(shape)}; seed {seed}).")
@@ -95,9 +144,11 @@ def check_numerical_gradient_upstream(
         result = as_float_array(call(f, x, dout), check, "the gradient", x.shape)
         mismatch = compare("gradient", result, gradient(x, dout), tolerance=1e-7)
         if mismatch is not None:
-            diagnosis = None
             if np.allclose(result, gradient(x, np.ones_like(dout)), rtol=1e-5):
                 diagnosis = "dout is ignored: differentiate sum(f(x) * dout), not sum(f(x))"
+            else:
+                weighted = functools.partial(_weighted_sum, f, dout)
+                diagnosis = _numerical_gradient_mistake(weighted, x, result)
             raise_mismatch(check, mismatch, case=case, tolerance=1e-7, expected_label="exact", diagnosis=diagnosis)
     fail_on_warnings(check, call.warnings, f"x {tuple(shape)}")
     passed(check, f"matches the exact gradients of sum(f(x) * dout) for {len(_ARRAY_FUNCTIONS)} functions (x {tuple(shape)}; seed {seed}).")
@@ -165,6 +216,25 @@ _VALUE_RULES: list[tuple[str, Callable[[Any, Any], Any], Callable[[float, float]
 ]
 
 
+# The mistakes each rule is tested for: the mistake and the local derivatives (d/da, d/db) it gives.
+_RULE_MISTAKES: dict[str, list[tuple[str, Callable[[float, float], tuple[float, float]]]]] = {
+    "a * b": [("each input gets its own value times the upstream gradient: multiplication swaps, "
+               "a gets b * out.grad and b gets a * out.grad", lambda a, b: (a, b))],
+    "a ** 3": [("the exponent is not lowered: d(a**n)/da is n * a**(n - 1), not n * a**n", lambda a, b: (3 * a**3, 0.0)),
+               ("the factor n is missing: d(a**n)/da is n * a**(n - 1)", lambda a, b: (a**2, 0.0))],
+    "a ** -2": [("the exponent is not lowered: d(a**n)/da is n * a**(n - 1), not n * a**n", lambda a, b: (-2 * a**-2, 0.0)),
+                ("the factor n is missing: d(a**n)/da is n * a**(n - 1)", lambda a, b: (a**-3, 0.0))],
+    "a.exp()": [("d exp(a)/da is exp(a), the output out.data, not the input a", lambda a, b: (a, 0.0))],
+    "a.tanh()": [("1 - tanh(a)**2 is computed from the input a instead of the output tanh(a) (out.data)",
+                  lambda a, b: (1 - a**2, 0.0))],
+    "a.sigmoid()": [("sigmoid(a) * (1 - sigmoid(a)) is computed from the input a instead of the output (out.data)",
+                     lambda a, b: (a * (1 - a), 0.0))],
+    "a.relu()": [("the gate is missing: relu passes the upstream gradient only where a > 0", lambda a, b: (1.0, 0.0)),
+                 ("the gate is reversed: relu passes the upstream gradient where a > 0, not where a < 0",
+                  lambda a, b: (float(a < 0), 0.0))],
+}
+
+
 def _derivatives(f: Callable[[float, float], float], a: float, b: float, h: float = 1e-6) -> tuple[float, float]:
     return (f(a + h, b) - f(a - h, b)) / (2 * h), (f(a, b + h) - f(a, b - h)) / (2 * h)
 
@@ -190,12 +260,14 @@ def _check_rule(Value: Callable[..., Any], label: str, build: Callable, plain: C
     for name, node, exact in (("a", a, da * upstream), ("b", b, db * upstream)):
         grad = _number(node.grad, owner, f"{name}.grad")
         if not math.isclose(grad, exact, rel_tol=1e-6, abs_tol=1e-9):
-            forgot = math.isclose(grad * upstream, exact, rel_tol=1e-6, abs_tol=1e-9) and exact != 0
-            mistake = "multiply the local derivative by the upstream gradient out.grad" if forgot else hint
+            mistaken = [("multiply the local derivative by the upstream gradient out.grad", (da, db))]
+            mistaken += [(text, tuple(d * upstream for d in local(a_value, b_value))) for text, local in _RULE_MISTAKES.get(label, [])]
+            which = "ab".index(name)
+            mistake = next((text for text, grads in mistaken if math.isclose(grad, grads[which], rel_tol=1e-6, abs_tol=1e-9)), None)
             raise CheckFailed(
                 f"{owner}: after out.grad = {upstream:.4g} and out._backward(), {name}.grad is {format_number(grad)}, "
-                f"expected {format_number(exact)}.\n  Likely mistake: {mistake}.\n"
-                f"  Case: a = {a_value:.4g}, b = {b_value:.4g}.",
+                f"expected {format_number(exact)}.\n" + (f"  Likely mistake: {mistake}.\n" if mistake else f"  Hint: {hint}.\n")
+                + f"  Case: a = {a_value:.4g}, b = {b_value:.4g}.",
                 {"check": owner, "quantity": f"{name}.grad", "yours": grad, "expected": exact, "diagnosis": mistake},
             )
 
@@ -248,7 +320,8 @@ class _Reference:
     """The instructor's Value on plain floats: the expected gradients of a graph, and mistaken ones.
 
     ``assigning`` names a backward rule ("+", "*", "**", "exp", "tanh", "sigmoid", "relu") that uses
-    ``=`` where ``+=`` belongs; ``in_input_order`` runs the rules from the inputs to the output.
+    ``=`` where ``+=`` belongs; ``backward(in_input_order=True)`` runs the rules from the inputs to
+    the output, ``backward(seeded=False)`` forgets to set the output's grad to 1.
     Recomputing a graph with such a mistake tells whether a student's gradients are that mistake's.
     """
 
@@ -350,9 +423,9 @@ class _Reference:
         visit(self)
         return order
 
-    def backward(self, *, in_input_order: bool = False) -> None:
+    def backward(self, *, in_input_order: bool = False, seeded: bool = True) -> None:
         order = self.graph()
-        self.grad = 1.0
+        self.grad = 1.0 if seeded else 0.0
         for node in order if in_input_order else reversed(order):
             node._backward()
 
@@ -441,6 +514,8 @@ def _mistake_in(graph: _Graph, a_value: float, b_value: float, c: float, yours: 
                   for rule in ("+", "*", "**", "exp", "tanh", "sigmoid", "relu")]
     hypotheses.append(("backward() runs the rules from the inputs to the output: run them in reverse "
                        "topological order, from the output back to the inputs", {}, {"in_input_order": True}))
+    hypotheses.append(("backward() never sets the output's grad to 1 (d f/d f) before running the rules",
+                       {}, {"seeded": False}))
     for mistake, settings, order in hypotheses:
         a, b = _Reference(a_value, **settings), _Reference(b_value, **settings)
         build(a, b, c).backward(**order)

@@ -1,17 +1,20 @@
-"""The autograd's checks: every operator and every rule where a node has several consumers.
+"""Notebook 1's checks name the mistake they see, and only when a rebuilt mistaken answer matches.
 
-Each mistaken ``Value`` below is the library's with one method rewritten as a student might.
+Each mistaken ``Value`` below is the library's with one method rewritten as a student might; the
+autograd's checks cover every operator and every rule where a node has several consumers.
 """
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from autograder import checks
 from autograder.checks import CheckFailed
 from backpropkit import autograd
+from backpropkit.gradcheck import every_index
 
 
 def failure(check, *args, **kwargs) -> CheckFailed:
@@ -98,3 +101,56 @@ def test_rules_run_in_input_order_are_named(monkeypatch):
     monkeypatch.setattr(autograd.Value, "backward", backward_in_input_order)  # every node's, not a subclass's
     message = str(failure(checks.check_value_backward, autograd.Value, seed=1))
     assert "runs the rules from the inputs to the output" in message
+
+
+def test_a_wrong_local_rule_is_named_when_its_answer_matches():
+    message = str(failure(checks.check_value_rules, WrongTanh, seed=1))
+    assert "Likely mistake: 1 - tanh(a)**2 is computed from the input a instead of the output" in message
+
+
+def divided_by_h(f, x, h=1e-5):
+    grad = np.zeros_like(x)
+    for index in every_index(x.shape):
+        original = x[index]
+        x[index] = original + h
+        f_plus = f(x)
+        x[index] = original - h
+        f_minus = f(x)
+        x[index] = original
+        grad[index] = (f_plus - f_minus) / h
+    return grad
+
+
+def never_restored(f, x, h=1e-5):
+    grad = np.zeros_like(x)
+    for index in every_index(x.shape):
+        original = x[index]
+        x[index] = original + h
+        f_plus = f(x)
+        x[index] = original - h
+        grad[index] = (f_plus - f(x)) / (2 * h)
+    return grad
+
+
+def never_restored_upstream(f, x, dout, h=1e-5):
+    grad = np.zeros_like(x)
+    for index in every_index(x.shape):
+        original = x[index]
+        x[index] = original + h
+        out_plus = f(x).copy()
+        x[index] = original - h
+        grad[index] = np.sum((out_plus - f(x)) * dout) / (2 * h)
+    return grad
+
+
+@pytest.mark.parametrize("mistaken, mistake", [
+    (divided_by_h, "divide by 2h"),
+    (never_restored, "x is not restored after each nudge"),
+])
+def test_numerical_gradient_mistakes_are_named(mistaken, mistake):
+    assert mistake in str(failure(checks.check_numerical_gradient, mistaken, (2, 3), seed=1))
+
+
+def test_an_upstream_gradient_that_never_restores_x_is_named():
+    message = str(failure(checks.check_numerical_gradient_upstream, never_restored_upstream, (3, 4), seed=2))
+    assert "x is not restored after each nudge" in message
