@@ -154,3 +154,23 @@ def test_numerical_gradient_mistakes_are_named(mistaken, mistake):
 def test_an_upstream_gradient_that_never_restores_x_is_named():
     message = str(failure(checks.check_numerical_gradient_upstream, never_restored_upstream, (3, 4), seed=2))
     assert "x is not restored after each nudge" in message
+
+
+class MultiplicationNotSwapped(autograd.Value):
+    def __mul__(self, other):
+        other = autograd.as_value(other)
+        out = MultiplicationNotSwapped(self.data * other.data, (self, other), "*")
+
+        def _backward():
+            self.grad += self.data * out.grad
+            other.grad += other.data * out.grad
+
+        out._backward = _backward
+        return out
+
+
+def test_a_wrong_multiplication_rule_costs_the_rules_check_only():
+    assert "multiplication swaps" in str(failure(checks.check_value_rules, MultiplicationNotSwapped, seed=1))
+    checks.check_value_lecture_example(MultiplicationNotSwapped)
+    checks.check_value_backward(MultiplicationNotSwapped, seed=1)
+    checks.check_value_operators(MultiplicationNotSwapped, seed=1)

@@ -295,7 +295,14 @@ def check_value_rules(Value: Callable[..., Any], *, seed: int = 0) -> None:
 
 @student_facing
 def check_value_lecture_example(Value: Callable[..., Any]) -> None:
-    """The lecture's graph f = (x + y) * z at x = -2, y = 5, z = -4: df/dx = df/dy = -4, df/dz = 3."""
+    """The lecture's graph f = (x + y) * z at x = -2, y = 5, z = -4: df/dx = df/dy = -4, df/dz = 3.
+
+    Left out when the rule of + or * fails on its own: that mistake costs the rules' points.
+    """
+    wrong = _wrong_rules(Value, seed=0) & {"+", "*"}
+    if wrong:
+        passed("Value.backward", f"the lecture example is left out: the rules of {', '.join(sorted(wrong))} fail on their own (see the rules' check).")
+        return
     make = StudentCall(Value, "Value")
     x, y, z = make(-2.0), make(5.0), make(-4.0)
     f = (x + y) * z
@@ -462,13 +469,17 @@ _OPERATORS: list[_Graph] = [
 
 
 def _shared(graph: _Graph) -> _Graph:
-    """The operation used twice, and ``a`` feeding three consumers: two through the operation, one ``*``."""
+    """The operation used twice, and ``a`` feeding three consumers: two through the operation, one ``+``.
+
+    Whatever order a valid traversal picks, one of the operation's rules runs after another
+    consumer of ``a`` has added its share, so ``=`` in that rule loses a share.
+    """
     label, build, where = graph
 
     def build_shared(a: Any, b: Any, c: float) -> Any:
-        return build(a, b, c) + build(a, b, c) * a
+        return build(a, b, c) + build(a, b, c) + a
 
-    return f"f = ({label}) + ({label}) * a", build_shared, where
+    return f"f = ({label}) + ({label}) + a", build_shared, where
 
 
 def _traversal_graphs() -> list[_Graph]:
@@ -604,9 +615,12 @@ def check_value_operators(Value: Callable[..., Any], *, seed: int = 0) -> None:
     c = float(np.round(rng.uniform(1.5, 3.0), 2))
     points = [(float(magnitudes[0]), -float(magnitudes[1])), (-float(magnitudes[0]), float(magnitudes[1]))]
     wrong = _wrong_rules(Value, seed)
-    graphs, left_out = _graphs_to_check(_OPERATORS, wrong)
-    for graph in graphs:
+    alone, left_out = _graphs_to_check(_OPERATORS, wrong)
+    shared, left_out_shared = _graphs_to_check([_shared(graph) for graph in _OPERATORS], wrong)
+    for graph in alone:
         for a_value, b_value in points:
             _check_graph(Value, graph, a_value, b_value, c)
-        _check_graph(Value, _shared(graph), *points[0], c)  # a > 0: relu lets both uses through
-    passed("Value", f"{len(graphs)} operators are right alone and with a node used several times." + _left_out_note(left_out, wrong))
+    for graph in shared:
+        _check_graph(Value, graph, *points[0], c)  # a > 0: relu lets both uses through
+    passed("Value", f"{len(alone)} operators are right alone, {len(shared)} with a node used several times."
+           + _left_out_note(left_out + left_out_shared, wrong))
