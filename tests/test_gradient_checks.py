@@ -174,3 +174,10 @@ def test_a_wrong_multiplication_rule_costs_the_rules_check_only():
     checks.check_value_lecture_example(MultiplicationNotSwapped)
     checks.check_value_backward(MultiplicationNotSwapped, seed=1)
     checks.check_value_operators(MultiplicationNotSwapped, seed=1)
+
+
+def test_a_right_numerical_gradient_passes_where_the_derivative_is_tiny():
+    """At seed 7 the one element of x is near 0, where 3x**2 is smaller than the truncation error h**2 allows."""
+    from backpropkit import gradcheck
+
+    checks.check_numerical_gradient(gradcheck.numerical_gradient, (1,), seed=7)
