@@ -257,7 +257,10 @@ def _check_rule(Value: Callable[..., Any], label: str, build: Callable, plain: C
     expected_data = plain(a_value, b_value)
     data = _number(out.data, owner, "out.data")
     if not math.isclose(data, expected_data, rel_tol=1e-9):
-        raise CheckFailed(f"{owner}: out.data is {format_number(data)}, expected {format_number(expected_data)} (a = {a_value:.4g}, b = {b_value:.4g}).", {"check": owner})
+        raise CheckFailed(
+            f"{owner}: out.data is {format_number(data)}, expected {format_number(expected_data)} (a = {a_value:.4g}, b = {b_value:.4g}).",
+            {"check": owner, "quantity": "out.data", "yours": data, "expected": expected_data},
+        )
     out.grad = upstream
     StudentCall(out._backward, f"the backward rule of {label}")()
     da, db = _derivatives(plain, a_value, b_value)
@@ -301,16 +304,18 @@ def check_value_rules(Value: Callable[..., Any], *, seed: int = 0) -> None:
 def check_value_lecture_example(Value: Callable[..., Any]) -> None:
     """The lecture's graph f = (x + y) * z at x = -2, y = 5, z = -4: df/dx = df/dy = -4, df/dz = 3.
 
-    Left out when the rule of + or * fails on its own: that mistake costs the rules' points.
+    Only run, not judged, when the rule of + or * gives wrong values on its own: that mistake
+    costs the rules' points.
     """
-    wrong = _wrong_rules(Value, seed=0) & {"+", "*"}
-    if wrong:
-        passed("Value.backward", f"the lecture example is left out: the rules of {', '.join(sorted(wrong))} fail on their own (see the rules' check).")
-        return
     make = StudentCall(Value, "Value")
     x, y, z = make(-2.0), make(5.0), make(-4.0)
-    f = (x + y) * z
+    f = StudentCall(lambda: (x + y) * z, "Value: (x + y) * z")()
     StudentCall(f.backward, "Value.backward")()
+    wrong = _wrong_rules(Value, seed=0) & {"+", "*"}
+    if wrong:
+        passed("Value.backward", f"the lecture example ran; its gradients were not judged: the rules of "
+               f"{', '.join(sorted(wrong))} give wrong values on their own (see the rules' check).")
+        return
     expected = {"x": -4.0, "y": -4.0, "z": 3.0}
     for name, node in (("x", x), ("y", y), ("z", z)):
         grad = _number(node.grad, "Value.backward", f"{name}.grad")
@@ -508,16 +513,18 @@ def _traversal_graphs() -> list[_Graph]:
 
 
 def _wrong_rules(Value: Callable[..., Any], seed: int) -> set[str]:
-    """The rules that fail on their own, on ``check_value_rules``' cases for ``seed``.
+    """The rules that give wrong values on their own, on ``check_value_rules``' cases for ``seed``.
 
-    Graphs through them are left out here: that mistake already costs the rules' points.
+    Graphs through them are only run, not judged: that mistake already costs the rules' points.
+    A rule that raises (one not written yet) is not among them, so its graphs fail here too.
     """
     wrong = set()
     for label, build, plain, hint in _VALUE_RULES:
         try:
             _check_rule_cases(Value, label, build, plain, hint, seed)
-        except CheckFailed:
-            wrong.add(build(_Reference(1.0), _Reference(-1.0)).op)
+        except CheckFailed as failure:
+            if "quantity" in failure.details:
+                wrong.add(build(_Reference(1.0), _Reference(-1.0)).op)
     return wrong
 
 
@@ -540,14 +547,19 @@ def _mistake_in(graph: _Graph, a_value: float, b_value: float, c: float, yours: 
     return None
 
 
-def _check_graph(Value: Callable[..., Any], graph: _Graph, a_value: float, b_value: float, c: float) -> None:
-    """Build ``graph`` from the student's Values, run their ``backward()``, compare data and gradients."""
+def _check_graph(Value: Callable[..., Any], graph: _Graph, a_value: float, b_value: float, c: float, *, judged: bool = True) -> None:
+    """Build ``graph`` from the student's Values, run their ``backward()``, compare data and gradients.
+
+    Not ``judged``: only build it and run ``backward()``, which must not fail.
+    """
     label, build, where = graph
     shown = label.format(c=format_number(c))
     make = StudentCall(Value, "Value")
     a, b = make(a_value), make(b_value)
     out = StudentCall(build, f"Value: {shown}")(a, b, c)
     StudentCall(out.backward, "Value.backward")()
+    if not judged:
+        return
     ra, rb = _Reference(a_value), _Reference(b_value)
     expected_out = build(ra, rb, c)
     expected_out.backward()
@@ -576,19 +588,20 @@ def _check_graph(Value: Callable[..., Any], graph: _Graph, a_value: float, b_val
             )
 
 
-def _graphs_to_check(graphs: list[_Graph], wrong: set[str]) -> tuple[list[_Graph], list[str]]:
-    """``graphs`` without those that run a rule in ``wrong``, and the labels left out."""
-    kept, left_out = [], []
+def _graphs_to_judge(graphs: list[_Graph], wrong: set[str]) -> tuple[list[_Graph], list[_Graph]]:
+    """(the graphs to judge, the graphs only to run): those that run a rule in ``wrong`` are only run."""
+    judged, only_run = [], []
     for graph in graphs:
         rules = graph[1](_Reference(1.0), _Reference(-1.0), 2.0).rules()
-        (left_out if rules & wrong else kept).append(graph)
-    return kept, [graph[0] for graph in left_out]
+        (only_run if rules & wrong else judged).append(graph)
+    return judged, only_run
 
 
-def _left_out_note(left_out: list[str], wrong: set[str]) -> str:
-    if not left_out:
+def _not_judged_note(only_run: list[_Graph], wrong: set[str]) -> str:
+    if not only_run:
         return ""
-    return f" Left out {len(left_out)} graphs through the rules of {', '.join(sorted(wrong))}, which fail on their own (see the rules' check)."
+    return (f" The gradients of {len(only_run)} graphs through the rules of {', '.join(sorted(wrong))}, which give "
+            "wrong values on their own (see the rules' check), were not judged.")
 
 
 @student_facing
@@ -599,10 +612,11 @@ def check_value_backward(Value: Callable[..., Any], *, seed: int = 0) -> None:
     """
     t = float(case_rng(seed).uniform(0.5, 1.5))
     wrong = _wrong_rules(Value, seed)
-    graphs, left_out = _graphs_to_check(_traversal_graphs(), wrong)
-    for graph in graphs:
-        _check_graph(Value, graph, t, 0.0, 0.0)
-    passed("Value.backward", f"gradients accumulate and flow in topological order on {len(graphs)} graphs." + _left_out_note(left_out, wrong))
+    judged, only_run = _graphs_to_judge(_traversal_graphs(), wrong)
+    for graph in judged + only_run:
+        _check_graph(Value, graph, t, 0.0, 0.0, judged=graph in judged)
+    passed("Value.backward", f"gradients accumulate and flow in topological order on {len(judged)} graphs."
+           + _not_judged_note(only_run, wrong))
 
 
 @student_facing
@@ -619,12 +633,12 @@ def check_value_operators(Value: Callable[..., Any], *, seed: int = 0) -> None:
     c = float(np.round(rng.uniform(1.5, 3.0), 2))
     points = [(float(magnitudes[0]), -float(magnitudes[1])), (-float(magnitudes[0]), float(magnitudes[1]))]
     wrong = _wrong_rules(Value, seed)
-    alone, left_out = _graphs_to_check(_OPERATORS, wrong)
-    shared, left_out_shared = _graphs_to_check([_shared(graph) for graph in _OPERATORS], wrong)
-    for graph in alone:
+    alone, alone_only_run = _graphs_to_judge(_OPERATORS, wrong)
+    shared, shared_only_run = _graphs_to_judge([_shared(graph) for graph in _OPERATORS], wrong)
+    for graph in alone + alone_only_run:
         for a_value, b_value in points:
-            _check_graph(Value, graph, a_value, b_value, c)
-    for graph in shared:
-        _check_graph(Value, graph, *points[0], c)  # a > 0: relu lets both uses through
+            _check_graph(Value, graph, a_value, b_value, c, judged=graph in alone)
+    for graph in shared + shared_only_run:
+        _check_graph(Value, graph, *points[0], c, judged=graph in shared)  # a > 0: relu lets both uses through
     passed("Value", f"{len(alone)} operators are right alone, {len(shared)} with a node used several times."
-           + _left_out_note(left_out + left_out_shared, wrong))
+           + _not_judged_note(alone_only_run + shared_only_run, wrong))

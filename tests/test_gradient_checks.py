@@ -181,3 +181,25 @@ def test_a_right_numerical_gradient_passes_where_the_derivative_is_tiny():
     from backpropkit import gradcheck
 
     checks.check_numerical_gradient(gradcheck.numerical_gradient, (1,), seed=7)
+
+
+def unanswered(name):
+    def stub(*args, **kwargs):
+        raise NotImplementedError(f"{name}: write your answer here")
+
+    return stub
+
+
+def test_an_unanswered_value_fails_every_graph_check(monkeypatch):
+    monkeypatch.setattr(autograd.Value, "backward", unanswered("Value.backward"))
+    monkeypatch.setattr(autograd.Value, "__mul__", unanswered("Value.__mul__"))
+    for check in (checks.check_value_backward, checks.check_value_operators):
+        assert "implement" in str(failure(check, autograd.Value, seed=1))
+    assert "implement" in str(failure(checks.check_value_lecture_example, autograd.Value))
+
+
+def test_graphs_through_a_wrong_rule_still_need_a_backward_that_runs(monkeypatch):
+    monkeypatch.setattr(autograd.Value, "backward", unanswered("Value.backward"))
+    monkeypatch.setattr(autograd.Value, "__mul__", MultiplicationNotSwapped.__mul__)
+    message = str(failure(checks.check_value_backward, autograd.Value, seed=1))
+    assert "implement Value.backward" in message
