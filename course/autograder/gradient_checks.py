@@ -608,7 +608,8 @@ def _not_judged_note(only_run: list[_Graph], wrong: set[str]) -> str:
 def check_value_backward(Value: Callable[..., Any], *, seed: int = 0) -> None:
     """Check the traversal in ``backward()`` on graphs where nodes are reused and paths differ in length.
 
-    Graphs through a rule that is wrong on its own are left out: that costs the rules' points.
+    Graphs through a rule that gives wrong values on its own are run but not judged: that costs
+    the rules' points.
     """
     t = float(case_rng(seed).uniform(0.5, 1.5))
     wrong = _wrong_rules(Value, seed)
@@ -626,7 +627,8 @@ def check_value_operators(Value: Callable[..., Any], *, seed: int = 0) -> None:
     Covers the operators built from others (``-``, ``/``, negation, numbers on either side:
     ``2 - a``, ``2 / a``), whose data and gradients only show through a whole graph, and each
     backward rule where a node has several consumers, so ``=`` in place of ``+=`` shows. Graphs
-    through a rule that is wrong on its own are left out: that costs the rules' points.
+    through a rule that gives wrong values on its own are run but not judged: that costs the
+    rules' points.
     """
     rng = case_rng(seed)
     magnitudes = rng.uniform(0.5, 2.0, 2)
