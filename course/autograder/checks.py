@@ -15,7 +15,8 @@ Losses:         check_svm_loss, check_svm_lecture_example, check_softmax_loss,
 Penalties:      check_l2_penalty, check_l1_penalty, check_elastic_net_penalty, check_weight_decay
 Optimization:   check_update_rule, check_schedule, check_warmup
 Gradients:      check_numerical_gradient, check_numerical_gradient_upstream, check_relative_error
-Autograd:       check_value_rules, check_value_lecture_example, check_value_backward
+Autograd:       check_value_rules, check_value_lecture_example, check_value_backward,
+                check_value_operators
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from .gradient_checks import (
     check_relative_error,
     check_value_backward,
     check_value_lecture_example,
+    check_value_operators,
     check_value_rules,
 )
 from .layer_checks import (
@@ -86,4 +88,5 @@ __all__ = [
     "check_value_rules",
     "check_value_lecture_example",
     "check_value_backward",
+    "check_value_operators",
 ]

@@ -496,7 +496,10 @@ from autograder.checks import check_value_backward
 
 check_value_backward(Value, seed=0)
 ### BEGIN HIDDEN TESTS
+from autograder.checks import check_value_operators
+
 check_value_backward(Value, seed=9)
+check_value_operators(Value, seed=9)
 ### END HIDDEN TESTS
 """)
     nb.test("value_lecture_example_graded", 1, r"""
