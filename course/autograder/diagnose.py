@@ -7,7 +7,59 @@ They only look at values, so they work on every layer, loss and rule.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable
+
 import numpy as np
+
+# How close an answer must come to a mistaken answer built from the reference for the mistake to be
+# named: the same rounding margin a correct answer gets against the reference.
+MATCH_TOLERANCE = 1e-6
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A mistake students make, as a hypothesis to test rather than a guess.
+
+    ``build`` computes, on the case's own inputs, the answer that the mistake would produce (an
+    array, or a tuple/dict of arrays in the order the check compares them); ``description`` names
+    the mistake in words a student can act on.
+    """
+
+    description: str
+    build: Callable[[], Any]
+
+
+def recognized_mistake(yours: Any, mistakes: Iterable[Mistake], *, tolerance: float = MATCH_TOLERANCE) -> str | None:
+    """The description of the first mistake whose answer ``yours`` reproduces, or None.
+
+    A mistake whose ``build`` raises, or whose answer has other shapes, is simply not this one.
+    """
+    for mistake in mistakes:
+        try:
+            mistaken = mistake.build()
+        except Exception:  # a hypothesis that does not apply to this case
+            continue
+        if _same_answer(yours, mistaken, tolerance):
+            return mistake.description
+    return None
+
+
+def _same_answer(yours: Any, mistaken: Any, tolerance: float) -> bool:
+    if isinstance(mistaken, dict):
+        if not isinstance(yours, dict) or yours.keys() != mistaken.keys():
+            return False
+        return all(_same_answer(yours[key], mistaken[key], tolerance) for key in mistaken)
+    if isinstance(mistaken, (tuple, list)):
+        if not isinstance(yours, (tuple, list)) or len(yours) != len(mistaken):
+            return False
+        return all(_same_answer(a, b, tolerance) for a, b in zip(yours, mistaken))
+    a = np.asarray(yours, dtype=np.float64)
+    b = np.asarray(mistaken, dtype=np.float64)
+    if a.shape != b.shape or not np.all(np.isfinite(a)) or not np.all(np.isfinite(b)):
+        return False
+    scale = max(float(np.max(np.abs(b), initial=0.0)), float(np.max(np.abs(a), initial=0.0)))
+    return scale == 0.0 or float(np.max(np.abs(a - b))) <= tolerance * scale
 
 
 def shape_mistake(got: tuple[int, ...], expected: tuple[int, ...], reduced_from: tuple[int, ...] | None = None) -> str:
