@@ -26,9 +26,10 @@ from .workspace import Workspace
 
 def is_written_answer(cell: Any) -> bool:
     """A markdown cell the source marks as both an answer and graded: nbgrader's manually graded answer."""
+    if not isinstance(cell, dict) or cell.get("cell_type") != "markdown":
+        return False
     marks = cells.nbgrader_metadata(cell)
-    return isinstance(cell, dict) and cell.get("cell_type") == "markdown" and bool(marks.get("solution")) and bool(
-        marks.get("grade"))
+    return bool(marks.get("solution")) and bool(marks.get("grade"))
 
 
 def answers_in(notebook: NotebookJob) -> list[WrittenAnswer]:
