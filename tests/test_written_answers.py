@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from nbgrader.api import Gradebook
 
+from autograder.grading.autograde import grade_class
 from autograder.grading.export import export_csv
 from autograder.grading.feedback import write_all_feedback
 from autograder.grading.gradebook_writer import GradebookWriter
@@ -177,3 +178,13 @@ def test_grading_json_keeps_the_written_answers_without_their_scores(workspace: 
     assert [(w["grade_id"], w["max_points"], w["points"]) for w in stored] == [(QUESTION, 2.0, None)]
     result = workspace.result("alice", ASSIGNMENT)
     assert (result.total_points, result.total_max_points, result.written_waiting) == (5.0, 7.0, 1)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_grading_a_class_runs_the_code_and_leaves_the_written_answer_to_the_ta(workspace: Workspace) -> None:
+    hand_in(workspace, "alice", MODEL_ANSWER)
+    grade_class(workspace, ASSIGNMENT, workers=1, limits=Limits(cell_timeout=20, notebook_timeout=60), progress=False)
+    assert hand_grade(workspace, "alice") == (None, None, True)
+    row = status_rows(workspace, ASSIGNMENT)[0]
+    assert (row.state, row.points, row.written_waiting) == ("graded", "5/7", 1)
