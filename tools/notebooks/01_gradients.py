@@ -356,7 +356,7 @@ for checking.
 
 **Rubric (3 points).** 1 point: both errors named with their dependence on $h$ (truncation
 $\propto h^2$, rounding $\propto \varepsilon/h$). 1 point: small $h$ makes rounding dominate, and
-float32's $\varepsilon$ is about $10^9$ times larger than float64's, so its floor is near
+float32's $\varepsilon$ is about $5\cdot 10^8$ times larger than float64's, so its floor is near
 $10^{-5}$ or worse. 1 point: the remedy (float64, centered, $h \approx 10^{-5}$). Half a point off
 for an answer that blames "float32 bugs" without the rounding argument.
 """)
