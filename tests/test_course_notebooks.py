@@ -93,7 +93,8 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 def _scores(root: Path, student: str) -> dict[str, tuple[float, float, list]]:
-    """notebook -> (score, max score, [(grade id, score, max score)]) from the gradebook."""
+    """notebook -> (score, max score, [(grade id, score, max score)]) of the autograded test cells,
+    from the gradebook (the written answers, markdown cells, wait for a TA)."""
     from nbgrader.api import Gradebook
 
     scores = {}
@@ -101,8 +102,9 @@ def _scores(root: Path, student: str) -> dict[str, tuple[float, float, list]]:
         for assignment in gradebook.assignments:
             for notebook in assignment.notebooks:
                 submitted = gradebook.find_submission_notebook(notebook.name, assignment.name, student)
-                grades = [(grade.name, grade.score, grade.max_score) for grade in submitted.grades]
-                scores[f"{assignment.name}/{notebook.name}"] = (submitted.score, submitted.max_score, grades)
+                tests = [grade for grade in submitted.grades if grade.cell_type == "code"]
+                grades = [(grade.name, grade.score, grade.max_score) for grade in tests]
+                scores[f"{assignment.name}/{notebook.name}"] = (sum(g.score for g in tests), sum(g.max_score for g in tests), grades)
     return scores
 
 

@@ -56,7 +56,8 @@ def _read(assignment: str, name: str) -> nbformat.NotebookNode:
 
 
 def _graded_cells(notebook: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
-    return [cell for cell in notebook.cells if cell.metadata.get("nbgrader", {}).get("grade")]
+    """The autograded test cells (written answers, graded by hand, are markdown)."""
+    return [cell for cell in notebook.cells if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade")]
 
 
 def _answer_cells(notebook: nbformat.NotebookNode) -> dict[str, str]:

@@ -16,6 +16,7 @@ One module per concept, in the order a submission meets them:
     grader            one submission, notebook by notebook, surviving crashes
     pool, dask_backend   many submissions at once, on this machine or a Dask cluster
     gradebook_writer  the single writer of nbgrader's gradebook
+    written           written answers a TA grades by hand in formgrader: kept across regrades, read back
     autograde         a class: jobs out, results written as they come back
     feedback, export, status, self_check, demo   what the TA and students read (feedback also
                       writes the class page per assignment and each student's assignment page)

@@ -3,7 +3,9 @@
 Points come from nbgrader's gradebook (so a TA's manual override in formgrader is exported);
 ``score`` is before and ``final_score`` after the late penalty (``late_penalty``, for handing in
 ``seconds_late`` after the due date). A
-public check (a test cell worth no points) reads ``pass`` or ``fail``, not a score. The ``reason``
+public check (a test cell worth no points) reads ``pass`` or ``fail``, not a score. A written answer
+reads the TA's score, or ``waiting`` until a TA grades it in formgrader; ``written_waiting`` counts
+those per submission, and the scores include every written answer graded so far. The ``reason``
 column gives one line for every point lost: the check's first line, or why the test could not run
 (a crash, a timeout, a missing or unreadable notebook, a submission that could not be opened).
 
@@ -22,6 +24,7 @@ from pathlib import Path
 
 from nbgrader.api import MissingEntry
 
+from . import written
 from .results import lost_points
 from .workspace import Workspace
 
@@ -65,7 +68,8 @@ def export_csv(workspace: Workspace, destination: Path, assignment: str | None =
 
 def _table(workspace: Workspace, assignments: list[str]) -> tuple[list[str], list[dict]]:
     """The columns and rows of an export of ``assignments``."""
-    rows, columns = [], ["student", "assignment", "score", "max_score", "seconds_late", "late_penalty", "final_score"]
+    rows, columns = [], ["student", "assignment", "score", "max_score", "seconds_late", "late_penalty", "final_score",
+                         "written_waiting"]
     with workspace.gradebook() as gradebook:
         for name in assignments:
             try:
@@ -85,7 +89,7 @@ def _table(workspace: Workspace, assignments: list[str]) -> tuple[list[str], lis
                 penalty = submission.late_submission_penalty or 0.0
                 row = {"student": student, "assignment": name, "score": submission.score,
                        "max_score": submission.max_score, "seconds_late": round(submission.total_seconds_late),
-                       "late_penalty": penalty, "final_score": submission.score - penalty}
+                       "late_penalty": penalty, "final_score": submission.score - penalty, "written_waiting": 0}
                 result = workspace.result(student, name)
                 public = _public_verdicts(result) if result else {}
                 for notebook in submission.notebooks:
@@ -93,12 +97,22 @@ def _table(workspace: Workspace, assignments: list[str]) -> tuple[list[str], lis
                     for grade in notebook.grades:
                         column = f"{notebook.name}/{grade.name}"
                         row[column] = public.get(column, grade.score) if grade.max_score == 0 else grade.score
-                lost = lost_points(result) if result else []
+                        if _waits_for_a_ta(grade):
+                            row[column] = "waiting"
+                            row["written_waiting"] += 1
+                if result:
+                    written.with_grades_of(result, submission)
+                lost = lost_points(result) + written.lost_lines(result) if result else []
                 if workspace.is_stale(student, name):  # never publish the earlier hand-in's grade unflagged
                     lost.insert(0, "handed in again after grading: these points are for the earlier hand-in")
                 row["reason"] = "; ".join(lost)
                 rows.append(row)
     return columns + ["reason"], rows
+
+
+def _waits_for_a_ta(grade) -> bool:
+    """A written answer (a markdown grade cell) with no score yet: the TA's, or the 0 of a missing notebook."""
+    return grade.cell_type == "markdown" and grade.manual_score is None and grade.auto_score is None
 
 
 def _public_verdicts(result) -> dict[str, str]:

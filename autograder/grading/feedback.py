@@ -11,7 +11,9 @@ assignment page (``feedback/<student>/<assignment>.html``: the total and a link 
 the TA a class page per assignment (``feedback/_class/<assignment>.html``): the grade table, a
 histogram of the scores, and per check the share of the class that lost points on it with the most
 common mistakes, so the TA sees what to teach again. ``_class`` cannot be a student's folder:
-student ids never start with ``_`` (``collect.student_id``).
+student ids never start with ``_`` (``collect.student_id``). Written answers show the TA's score
+and comment from nbgrader's gradebook, or that they wait to be graded; totals add the written
+points graded so far.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from collections import Counter
 from pathlib import Path
 from urllib.parse import quote
 
-from .results import NotebookResult, SubmissionResult, first_line, lost_points
+from . import written
+from .results import NotebookResult, SubmissionResult, WrittenAnswer, first_line, lost_points
 from .status import Row, status_rows
 from .trusted_check import TestOutcome
 from .workspace import Workspace
@@ -49,6 +52,7 @@ def write_feedback(workspace: Workspace, student: str, assignment: str) -> list[
     result = workspace.result(student, assignment)
     if result is None:
         raise FileNotFoundError(f"{student}/{assignment} has not been graded yet; run `grade` first")
+    written.with_hand_grades(workspace, [result])
     folder = workspace.feedback / student / assignment
     folder.mkdir(parents=True, exist_ok=True)
     pages = []
@@ -85,6 +89,7 @@ def write_assignment_page(workspace: Workspace, student: str, assignment: str) -
     result = workspace.result(student, assignment)
     if result is None:
         raise FileNotFoundError(f"{student}/{assignment} has not been graded yet; run `grade` first")
+    written.with_hand_grades(workspace, [result])
     path = assignment_page_path(workspace, student, assignment)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(render_assignment_page(result), encoding="utf-8")
@@ -94,6 +99,7 @@ def write_assignment_page(workspace: Workspace, student: str, assignment: str) -
 def write_class_page(workspace: Workspace, assignment: str) -> Path:
     rows = status_rows(workspace, assignment)
     results = [r for r in (workspace.result(row.student, assignment) for row in rows) if r is not None]
+    written.with_hand_grades(workspace, results)
     path = class_page_path(workspace, assignment)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(render_class_page(assignment, rows, results), encoding="utf-8")
@@ -106,7 +112,7 @@ def render_page(result: SubmissionResult, notebook: NotebookResult) -> str:
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
         f"<title>{esc(notebook.name)}: feedback for {esc(result.student)}</title><style>{_STYLE}</style></head><body>",
-        f"<h1>{esc(notebook.name)}: {notebook.points:g} / {notebook.max_points:g} points</h1>",
+        f"<h1>{esc(notebook.name)}: {notebook.total_points:g} / {notebook.total_max_points:g} points</h1>",
         f"<p class='sub'>{esc(result.student)} &middot; {esc(result.assignment)}</p>",
     ]
     if notebook.problem:
@@ -115,10 +121,18 @@ def render_page(result: SubmissionResult, notebook: NotebookResult) -> str:
     for test in notebook.tests:
         parts.append(f"<tr><td>{esc(test.grade_id)}</td><td>{test.points:g} / {test.max_points:g}</td>"
                      f"<td>{_verdict(test)}</td></tr>")
+    for answer in notebook.written:
+        got = "?" if answer.points is None else f"{answer.points:g}"
+        parts.append(f"<tr><td>{esc(answer.grade_id)} (written)</td><td>{got} / {answer.max_points:g}</td>"
+                     f"<td>{_written_verdict(answer)}</td></tr>")
     parts.append("</table>")
     for test in notebook.tests:
         if test.points < test.max_points or test.failure:
             parts.append(_test_section(test))
+    for answer in notebook.written:
+        if answer.comment:
+            parts.append(f"<section><h3>{esc(answer.grade_id)} (written)</h3><p>Your grader wrote:</p>"
+                         f"<pre>{esc(answer.comment)}</pre></section>")
     errors = [c for c in notebook.cell_outputs if c.error]
     if errors:
         parts.append("<h2>Your cells that raised errors</h2>")
@@ -134,6 +148,14 @@ def _verdict(test: TestOutcome) -> str:
     if test.points > 0:
         return "<span class='part'>partly right</span>"
     return "<span class='fail'>could not run</span>" if test.reason else "<span class='fail'>failed</span>"
+
+
+def _written_verdict(answer: WrittenAnswer) -> str:
+    if answer.points is None:
+        return "<span class='part'>waiting to be graded by hand</span>"
+    if answer.points >= answer.max_points:
+        return "<span class='pass'>graded by hand: full marks</span>"
+    return "<span class='part'>graded by hand</span>"
 
 
 def _test_section(test: TestOutcome) -> str:
@@ -186,13 +208,16 @@ def heatmap_png(heatmap: dict) -> str:
 def render_assignment_page(result: SubmissionResult) -> str:
     """A student's page for one assignment: the total, and each notebook's points with its page."""
     esc = html.escape
-    total = result.points - result.late_penalty
+    total = result.total_points - result.late_penalty
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
         f"<title>{esc(result.assignment)}: feedback for {esc(result.student)}</title><style>{_STYLE}</style></head><body>",
-        f"<h1>{esc(result.assignment)}: {total:g} / {result.max_points:g} points</h1>",
+        f"<h1>{esc(result.assignment)}: {total:g} / {result.total_max_points:g} points</h1>",
         f"<p class='sub'>{esc(result.student)}</p>",
     ]
+    if result.written_waiting:
+        parts.append(f"<p class='reason'>{result.written_waiting} written answer(s) still wait to be graded by hand: "
+                     "their points are not in this total yet.</p>")
     if result.late_penalty:
         parts.append(f"<p class='reason'>Handed in {_late(result)} after the due date: "
                      f"{result.late_penalty:g} point(s) off.</p>")
@@ -202,9 +227,10 @@ def render_assignment_page(result: SubmissionResult) -> str:
         passed = sum(t.points >= t.max_points and not t.failure for t in notebook.tests)
         tests = f"{passed} of {len(notebook.tests)}" if notebook.tests else "no graded tests"
         parts.append(f"<tr><td><a href='{esc(link)}'>{esc(notebook.name)}</a></td>"
-                     f"<td class='num'>{notebook.points:g} / {notebook.max_points:g}</td><td>{tests}</td></tr>")
+                     f"<td class='num'>{notebook.total_points:g} / {notebook.total_max_points:g}</td><td>{tests}</td></tr>")
     parts.append("</table>")
     lost = lost_points(result)[1 if result.seconds_late > 0 else 0:]  # the late penalty is said above
+    lost += written.lost_lines(result)
     if lost:
         parts.append("<h2>Where points were lost</h2><ul class='lost'>")
         parts += [f"<li>{esc(line)}</li>" for line in lost]
@@ -216,8 +242,8 @@ def render_assignment_page(result: SubmissionResult) -> str:
 def render_class_page(assignment: str, rows: list[Row], results: list[SubmissionResult]) -> str:
     """The TA's page for one assignment: what each check cost the class, a histogram, the grades."""
     esc = html.escape
-    scores = [r.points - r.late_penalty for r in results]
-    max_points = max((r.max_points for r in results), default=0.0)
+    scores = [r.total_points - r.late_penalty for r in results]
+    max_points = max((r.total_max_points for r in results), default=0.0)
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
         f"<title>{esc(assignment)}: the class at a glance</title><style>{_STYLE}</style></head><body>",

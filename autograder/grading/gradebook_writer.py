@@ -9,7 +9,8 @@ nbgrader's late-submission plugin as the course's ``nbgrader_config.py`` sets it
 autograded notebook is the graded notebook of :func:`cells.graded_cells` with the outputs grading
 produced. Nothing in a submitted notebook's metadata reaches the gradebook, so the gradebook,
 ``grading.json``, the CSV, ``status`` and feedback show the same points, and formgrader opens the
-record with the instructor's test cells and ids.
+record with the instructor's test cells and ids. Written answers (see :mod:`.written`) get no
+score: each is recorded as waiting for a TA, whose grade of an unchanged answer a regrade keeps.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from sqlalchemy.exc import SAWarning
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
-from . import cells
+from . import cells, written
 from .grader import zero_notebook
 from .results import NotebookJob, NotebookResult, SubmissionJob, SubmissionResult
 from .workspace import Workspace
@@ -81,15 +82,24 @@ class GradebookWriter:
             # nbgrader's own submission code trips SQLAlchemy's autoflush warning (harmless)
             warnings.simplefilter("ignore", SAWarning)
             result.submission_digest = job.submission_digest  # what `pending` compares a resubmission with
+            earlier = self._earlier_answers(job)  # read before this grading replaces grading.json
             try:
                 result = _writable(result)
-                self._write(job, result)
+                _add_written_answers(job, result)
+                self._write(job, result, earlier)
                 return result
             except Exception as error:  # a bug of ours, or a submission nbgrader cannot hold
                 reason = f"the grader could not record this submission ({type(error).__name__}: {error})"
-                return self._write_failure(job, reason)
+                return self._write_failure(job, reason, earlier)
 
-    def _write(self, job: SubmissionJob, result: SubmissionResult) -> None:
+    def _earlier_answers(self, job: SubmissionJob) -> dict[tuple[str, str], str]:
+        """The written answers' digests as the last grading of this submission recorded them."""
+        try:
+            return written.earlier_digests(self.workspace.result(job.student, job.assignment))
+        except (OSError, ValueError, KeyError, TypeError):  # an unreadable record: no answer is known
+            return {}
+
+    def _write(self, job: SubmissionJob, result: SubmissionResult, earlier: dict[tuple[str, str], str]) -> None:
         self.register_assignment(job.assignment)
         by_name = {n.name: n for n in job.notebooks}
         records = {r.name: _autograded_notebook(by_name[r.name], r)
@@ -97,14 +107,18 @@ class GradebookWriter:
         out_dir = self.workspace.autograded / job.student / job.assignment
         shutil.rmtree(out_dir, ignore_errors=True)  # no record of an earlier grading outlives this one
         with self.workspace.gradebook() as gradebook:
-            self._save_scores(gradebook, job, result)
+            self._save_scores(gradebook, job, result, earlier)
         out_dir.mkdir(parents=True)
         for name, record in records.items():
             nbformat.write(record, str(out_dir / name))
         result.save(self.workspace.result_path(job.student, job.assignment))
 
-    def _save_scores(self, gradebook: Gradebook, job: SubmissionJob, result: SubmissionResult) -> None:
-        """Each test's points from ``result``, straight into its grade; the maximum is the source's."""
+    def _save_scores(self, gradebook: Gradebook, job: SubmissionJob, result: SubmissionResult,
+                     earlier: dict[tuple[str, str], str]) -> None:
+        """Each test's points from ``result``, straight into its grade; the maximum is the source's.
+
+        Each written answer is left to the TA: no automatic score, and waiting unless the TA graded
+        this very answer before (``earlier``: the digests the last grading recorded)."""
         gradebook.update_or_create_student(job.student)
         stamp = self.workspace.submission_dir(job.student, job.assignment) / "timestamp.txt"
         timestamp = _read_timestamp(stamp)
@@ -117,6 +131,13 @@ class GradebookWriter:
                 grade = gradebook.find_grade(test.grade_id, Path(notebook.name).stem, job.assignment, job.student)
                 grade.auto_score = test.points
                 grade.needs_manual_grade = grade.manual_score is not None  # as nbgrader: a TA's override is reviewed
+            handed_in = next(n for n in job.notebooks if n.name == notebook.name).submitted is not None
+            for answer in notebook.written:
+                grade = gradebook.find_grade(answer.grade_id, Path(notebook.name).stem, job.assignment, job.student)
+                if earlier.get((notebook.name, answer.grade_id), answer.answer_digest) != answer.answer_digest:
+                    grade.manual_score = grade.extra_credit = None  # the TA graded an answer that is gone
+                grade.auto_score = None if handed_in else 0.0  # a notebook never handed in holds no answer
+                grade.needs_manual_grade = grade.auto_score is None and grade.manual_score is None
         gradebook.db.commit()
         self._assign_late_penalties(gradebook, job, result)
 
@@ -134,14 +155,16 @@ class GradebookWriter:
                     result.late_penalty += notebook.late_submission_penalty
         gradebook.db.commit()
 
-    def _write_failure(self, job: SubmissionJob, reason: str) -> SubmissionResult:
-        """Zero for every test of the submission, with ``reason``, wherever a grade is shown."""
+    def _write_failure(self, job: SubmissionJob, reason: str, earlier: dict[tuple[str, str], str]) -> SubmissionResult:
+        """Zero for every test of the submission, with ``reason``, wherever a grade is shown;
+        its written answers still wait for the TA."""
         failed = SubmissionResult(job.student, job.assignment, [zero_notebook(n, reason) for n in job.notebooks],
                                   submission_digest=job.submission_digest)
         shutil.rmtree(self.workspace.autograded / job.student / job.assignment, ignore_errors=True)
         try:
+            _add_written_answers(job, failed)
             with self.workspace.gradebook() as gradebook:
-                self._save_scores(gradebook, job, failed)
+                self._save_scores(gradebook, job, failed, earlier)
         except Exception:  # grading.json below still carries the zero and the reason
             logging.getLogger(__name__).exception("could not record %s/%s in the gradebook", job.student, job.assignment)
         failed.save(self.workspace.result_path(job.student, job.assignment))
@@ -156,6 +179,13 @@ def late_submission_plugin(course_root: Path) -> BasePlugin:
     if (Path(course_root) / "nbgrader_config.py").is_file():
         config = PyFileConfigLoader("nbgrader_config.py", path=str(course_root)).load_config()
     return AssignLatePenalties(config=config).plugin_class(config=config, log=_quiet)
+
+
+def _add_written_answers(job: SubmissionJob, result: SubmissionResult) -> None:
+    """Note in ``result`` each notebook's written answers, which the worker does not grade."""
+    by_name = {n.name: n for n in job.notebooks}
+    for notebook in result.notebooks:
+        notebook.written = written.answers_in(by_name[notebook.name])
 
 
 def _autograded_notebook(notebook: NotebookJob, result: NotebookResult) -> nbformat.NotebookNode:

@@ -66,12 +66,29 @@ class CellOutput:
 
 
 @dataclass
+class WrittenAnswer:
+    """A written answer (a markdown answer cell worth points), graded by hand in formgrader.
+
+    The grader never scores it. ``points`` and ``comment`` live in nbgrader's gradebook, where the
+    TA writes them; grading.json stores them empty, and ``written.with_hand_grades`` fills them in
+    when a result is read for status, feedback or the CSV.
+    """
+
+    grade_id: str
+    max_points: float
+    answer_digest: str  # of the student's text: a regrade keeps the TA's score while it is unchanged
+    points: float | None = None  # the TA's score; None while the answer waits to be graded
+    comment: str | None = None  # the TA's comment, if any
+
+
+@dataclass
 class NotebookResult:
     name: str
     tests: list[TestOutcome]
     cell_outputs: list[CellOutput] = field(default_factory=list)
     problem: str | None = None
     timed_out: bool = False  # a cell or a test of this notebook hit a time limit
+    written: list[WrittenAnswer] = field(default_factory=list)  # answers a TA grades by hand
 
     @property
     def points(self) -> float:
@@ -80,6 +97,15 @@ class NotebookResult:
     @property
     def max_points(self) -> float:
         return sum(t.max_points for t in self.tests)
+
+    @property
+    def total_points(self) -> float:
+        """The tests' points plus the written answers a TA graded so far."""
+        return self.points + sum(answer.points or 0.0 for answer in self.written)
+
+    @property
+    def total_max_points(self) -> float:
+        return self.max_points + sum(answer.max_points for answer in self.written)
 
 
 @dataclass
@@ -108,6 +134,20 @@ class SubmissionResult:
     def max_points(self) -> float:
         return sum(n.max_points for n in self.notebooks)
 
+    @property
+    def written_waiting(self) -> int:
+        """How many written answers wait for a TA's grade."""
+        return sum(answer.points is None for n in self.notebooks for answer in n.written)
+
+    @property
+    def total_points(self) -> float:
+        """The tests' points plus the written answers a TA graded so far."""
+        return sum(n.total_points for n in self.notebooks)
+
+    @property
+    def total_max_points(self) -> float:
+        return sum(n.total_max_points for n in self.notebooks)
+
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=1)
 
@@ -121,6 +161,7 @@ class SubmissionResult:
                 cell_outputs=[CellOutput(**c) for c in n["cell_outputs"]],
                 problem=n.get("problem"),
                 timed_out=n.get("timed_out", False),
+                written=[WrittenAnswer(**w) for w in n.get("written", [])],
             )
             for n in data["notebooks"]
         ]

@@ -1,11 +1,13 @@
 """Where grading stands: one line per submission, graded / pending / failed, and under it one line
-for every point lost (the check's first line, or why the test could not run)."""
+for every point lost (the check's first line, or why the test could not run) and for every written
+answer that waits for a TA. Points are the tests' plus the written answers graded so far, read
+from nbgrader's gradebook, where formgrader writes them."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from . import sandbox
+from . import sandbox, written
 from .results import lost_points, summarize_reasons
 from .workspace import Workspace
 
@@ -18,26 +20,32 @@ class Row:
     points: str
     reason: str  # why the submission failed or is stuck (a crash, a missing notebook, ...)
     lost: list[str] = field(default_factory=list)  # one line per test that lost points
+    written_waiting: int = 0  # written answers not graded by a TA yet
 
 
 def status_rows(workspace: Workspace, assignment: str | None = None) -> list[Row]:
     rows = []
     problems = {(p["student"], p["assignment"]): p["reason"] for p in workspace.problems()}
-    for student, name in workspace.submissions(assignment):
-        result = workspace.result(student, name)
+    submissions = workspace.submissions(assignment)
+    results = {pair: workspace.result(*pair) for pair in submissions}
+    written.with_hand_grades(workspace, [r for r in results.values() if r is not None])
+    for student, name in submissions:
+        result = results[(student, name)]
         if result is None:
             reason = problems.get((student, name), "")
             rows.append(Row(student, name, "pending", "", reason))
             continue
         reasons = summarize_reasons(result)
         if workspace.is_stale(student, name):
-            rows.append(Row(student, name, "stale", f"{result.points:g}/{result.max_points:g}",
+            rows.append(Row(student, name, "stale", f"{result.total_points:g}/{result.total_max_points:g}",
                             "handed in again after grading: these points are for the earlier hand-in; "
-                            "`grade` regrades it"))
+                            "`grade` regrades it", written_waiting=result.written_waiting))
             continue
         state = "failed" if reasons else "graded"
-        rows.append(Row(student, name, state, f"{result.points - result.late_penalty:g}/{result.max_points:g}",
-                        "; ".join(f"{nb}: {why}" for nb, why in reasons.items()), lost_points(result)))
+        rows.append(Row(student, name, state,
+                        f"{result.total_points - result.late_penalty:g}/{result.total_max_points:g}",
+                        "; ".join(f"{nb}: {why}" for nb, why in reasons.items()),
+                        lost_points(result) + written.lost_lines(result), result.written_waiting))
     return rows
 
 
@@ -60,5 +68,9 @@ def format_table(rows: list[Row]) -> str:
                  f"({counts['failed'] + stuck} with problems, {counts['pending']} pending, "
                  f"{counts['stale']} handed in again since; "
                  "a running `grade` fills this in)")
+    waiting = sum(r.written_waiting for r in rows)
+    if waiting:
+        lines.append(f"{waiting} written answer(s) in {sum(r.written_waiting > 0 for r in rows)} submission(s) "
+                     "wait to be graded by hand in formgrader (Manual Grading)")
     lines += [f"warning: {wall}" for wall in sandbox.missing_walls()]
     return "\n".join(lines)

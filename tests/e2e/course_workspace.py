@@ -56,6 +56,7 @@ class GradedSubmission:
     student: str
     score: float
     max_score: float
+    written_max_score: float = 0.0  # of the answers a TA grades by hand (in max_score, not yet in score)
 
 
 @dataclass(frozen=True)
@@ -140,7 +141,9 @@ def autograde(root: Path, notebook: CourseNotebook, env: dict[str, str]) -> dict
         graded = {}
         for student in submissions:
             submission = gradebook.find_submission(notebook.assignment, student.id)
-            graded[student.id] = GradedSubmission(student.id, float(submission.score), float(submission.max_score))
+            written = sum(g.max_score for nb in submission.notebooks for g in nb.grades if g.cell_type == "markdown")
+            graded[student.id] = GradedSubmission(student.id, float(submission.score), float(submission.max_score),
+                                                  float(written))
         return graded
 
 

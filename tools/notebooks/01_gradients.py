@@ -338,7 +338,45 @@ direction: $(f(x + hu) - f(x - hu)) / 2h \approx \langle \nabla f(x), u\rangle$.
 
 From the next notebook on, every backward pass you write is checked this way.
 """)
+    written_questions(nb)
     return nb
+
+
+def written_questions(nb: Notebook) -> None:
+    """The notebook's closing question, graded by hand."""
+    nb.md(r"""
+## Questions
+
+Answer in the cell under each question, in your own words: a few sentences, formulas welcome.
+A TA grades these answers by hand, so the checks above do not score them; their points join your
+grade once they are graded.
+
+**Question 1 (3 points).** A classmate runs the gradient check of section 2 with every array in
+float32 on a backward pass you know is correct, and sees relative errors between $10^{-4}$ and
+$10^{-2}$. Making $h$ smaller makes them *worse*. Explain (a) the two errors of a centered
+difference and how each depends on $h$, (b) why a smaller $h$ hurt, and why float32 reaches this
+wall so much earlier than float64, and (c) how the check should be run instead.
+""")
+    nb.written("float32_gradient_check", 3, r"""
+**Model answer.** (a) The *truncation* error of the centered difference is about
+$\tfrac{h^2}{6} |f^{(3)}|$: it shrinks as $h$ shrinks. The *rounding* error comes from subtracting
+two nearly equal values $f(x+h)$ and $f(x-h)$, each rounded to the machine precision
+$\varepsilon$: about $\varepsilon |f| / h$, which grows as $h$ shrinks. (b) Below the best step,
+rounding dominates, so a smaller $h$ only adds error. The best $h$ balances the two, near
+$\varepsilon^{1/3}$, with an error near $\varepsilon^{2/3}$. In float32
+$\varepsilon \approx 1.2\cdot 10^{-7}$ (about 7 digits): the best error is around $10^{-5}$, and at
+$h = 10^{-5}$ the rounding alone is about $\varepsilon/h \approx 10^{-2}$. In float64
+$\varepsilon \approx 2.2\cdot 10^{-16}$, so the same check reaches $10^{-10}$ or better. A float32
+check cannot tell a correct gradient from one that is slightly wrong. (c) Check in float64 (cast
+the inputs), with centered differences and $h \approx 10^{-5}$; float32 is for training speed, not
+for checking.
+
+**Rubric (3 points).** 1 point: both errors named with their dependence on $h$ (truncation
+$\propto h^2$, rounding $\propto \varepsilon/h$). 1 point: small $h$ makes rounding dominate, and
+float32's $\varepsilon$ is about $5\cdot 10^8$ times larger than float64's, so its floor is near
+$10^{-5}$ or worse. 1 point: the remedy (float64, centered, $h \approx 10^{-5}$). Half a point off
+for an answer that blames "float32 bugs" without the rounding argument.
+""")
 
 
 # --------------------------------------------------------------------------------------------

@@ -563,7 +563,40 @@ print(f"test accuracy of that model, measured once: {accuracy(W_best, b_best, X_
 A linear classifier gets roughly 95% of these digits right. The remaining errors need features
 no single template can express; the next assignment stacks layers to learn them.
 """)
+    written_questions(nb)
     return nb
+
+
+def written_questions(nb: Notebook) -> None:
+    """The notebook's closing question, graded by hand."""
+    nb.md(r"""
+## Questions
+
+Answer in the cell under each question, in your own words: a few sentences, formulas welcome.
+A TA grades these answers by hand, so the checks above do not score them; their points join your
+grade once they are graded.
+
+**Question 1 (2 points).** For one example $x_i$ with correct class $y_i$, the gradient of the
+SVM loss $L_i$ with respect to the correct class's weights $w_{y_i}$ is $-c\,x_i$ for a whole
+number $c$. (a) What is $c$, and why does the gradient *count* something? (b) What is the gradient
+of $L_i$ for an example whose correct score already beats every other score by the margin, and
+how does that differ from the softmax loss?
+""")
+    nb.written("svm_gradient_counts_margins", 2, r"""
+**Model answer.** (a) $c$ is the number of classes $j \neq y_i$ that violate the margin,
+$s_j - s_{y_i} + \Delta > 0$. Each violating term $\max(0, s_j - s_{y_i} + \Delta)$ is linear in
+the scores where it is positive, with derivative $-1$ with respect to $s_{y_i}$ (and $+1$ with
+respect to $s_j$); the terms that do not violate contribute 0. Since $s_{y_i} = w_{y_i}^\top x_i$,
+each violation adds $-x_i$ to the gradient of $w_{y_i}$, so the gradient counts the violations
+(and $+x_i$ goes to each violating $w_j$). (b) Zero: once every margin is met the hinge is flat,
+and the example no longer moves the weights. Softmax gives every example a nonzero gradient,
+$p - \text{one-hot}$, because its probabilities never reach exactly 0 or 1: it keeps pushing the
+correct score up, while the SVM is satisfied at the margin.
+
+**Rubric (2 points).** 1 point: $c$ = the number of margin-violating classes, with the reason
+(each active hinge term contributes $-x_i$). 1 point: zero gradient for an example that meets
+every margin, contrasted with softmax, whose gradient is never zero.
+""")
 
 
 def main() -> None:

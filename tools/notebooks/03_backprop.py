@@ -1158,6 +1158,7 @@ networks train a tenth as long and these numbers do not apply.)
 **Next:** notebook 4 writes faster update rules than `gradient_step` (momentum, RMSProp, Adam) and
 learning-rate schedules; once yours pass their checks, try them in the `Trainer` calls above.
 """)
+    written_questions(nb)
     return nb
 
 
@@ -1376,6 +1377,39 @@ a new architecture is a new list, and every derivative in it is one you have alr
 `06_convnets` builds convolutional networks the same way.
 """)
     return nb
+
+
+def written_questions(nb: Notebook) -> None:
+    """The notebook's closing question, graded by hand."""
+    nb.md(r"""
+## Questions
+
+Answer in the cell under each question, in your own words: a few sentences, formulas welcome.
+A TA grades these answers by hand, so the checks above do not score them; their points join your
+grade once they are graded.
+
+**Question 1 (3 points).** Section 5 trained the same ReLU network with learning rates 0.1 and
+2.0. (a) What is a dead ReLU unit, and why can gradient descent never revive it? (b) How can a
+single update with a large learning rate kill a unit that was alive? (c) Give two remedies and say
+why a leaky ReLU helps.
+""")
+    nb.written("dead_relu", 3, r"""
+**Model answer.** (a) A unit whose pre-activation $w^\top x + b$ is negative for every example of
+the training set outputs 0 everywhere. The ReLU's local gradient is 0 wherever its input is
+negative, so no gradient reaches $w$ or $b$: the update is zero, the unit stays negative, and it
+stays dead for the rest of training. (b) The update is $-\alpha\,\nabla$. With a large $\alpha$ one
+step can move $w$ and $b$ far, for example push the bias to a large negative value or turn $w$
+against the data, so that the pre-activation becomes negative on every example. A small step
+changes the unit only a little, so it rarely crosses to "negative everywhere" at once. (c) A
+smaller learning rate or a warmup that starts small; careful (He) initialization; leaky ReLU (or
+maxout, ELU), whose negative side has a small slope $\alpha$, so a unit pushed to the negative side
+still gets a gradient of $\alpha$ times the upstream gradient and can recover.
+
+**Rubric (3 points).** 1 point: dead = zero output on every example, and zero local gradient so no
+update can change it. 1 point: a large step moves the weights or bias so far that the unit is
+negative on all inputs. 1 point: two sensible remedies, including why the leaky slope keeps
+gradient flowing.
+""")
 
 
 def main() -> int:

@@ -508,7 +508,38 @@ plt.show()
 
 **Next:** `schedules.ipynb` changes the learning rate during training.
 """)
+    written_questions(nb)
     return nb
+
+
+def written_questions(nb: Notebook) -> None:
+    """The notebook's closing question, graded by hand."""
+    nb.md(r"""
+## Questions
+
+Answer in the cell under each question, in your own words: a few sentences, formulas welcome.
+A TA grades these answers by hand, so the checks above do not score them; their points join your
+grade once they are graded.
+
+**Question 1 (2 points).** Take Adam with $\beta_1 = 0.9$, $\beta_2 = 0.999$ and suppose you left
+out the bias correction. (a) How large is the first step compared with the corrected one, and
+where does the factor come from? (b) Roughly how many steps pass before the uncorrected step is
+within 10 % of the corrected one, and which of the two averages is responsible for the long wait?
+""")
+    nb.written("adam_bias_correction", 2, r"""
+**Model answer.** (a) Uncorrected, the step is $\alpha\, m/\sqrt{v}$; corrected, it is
+$\alpha\, \hat m/\sqrt{\hat v}$. Their ratio is $(1-\beta_1^t)/\sqrt{1-\beta_2^t}$. At $t = 1$,
+$m = 0.1\,dw$ and $v = 0.001\,dw^2$, so the ratio is $0.1/\sqrt{0.001} \approx 3.2$: about three
+times too large, because $v$ is biased towards 0 far more than $m$ is. (b) $1-\beta_1^t$ is within 1 %
+of 1 after about 44 steps, but $\sqrt{1-\beta_2^t} \ge 1/1.1$ needs $0.999^t \le 0.17$, that is
+$t \approx 1750$ steps. The second-moment average $v$, with its long memory ($\beta_2$ close to 1), is
+responsible; the correction removes the distortion from the first step on.
+
+**Rubric (2 points).** 1 point: the factor $\approx 3.2$ with its origin ($v$ starts at 0 and
+collects only $1-\beta_2$ of the squared gradient). 1 point: an estimate of the order of a thousand
+or more steps (anything from several hundred to a few thousand with a reason), blamed on
+$\beta_2$ / the second moment.
+""")
 
 
 # --------------------------------------------------------------------------------------------

@@ -454,7 +454,40 @@ plt.show()
     the training images) and pooling, which builds tolerance to small shifts into the network
     (notebook 6), are ways of getting some of its effect.
     """)
+    written_questions(nb)
     return nb
+
+
+def written_questions(nb: Notebook) -> None:
+    """The notebook's closing question, graded by hand."""
+    nb.md(r"""
+## Questions
+
+Answer in the cell under each question, in your own words: a few sentences, formulas welcome.
+A TA grades these answers by hand, so the checks above do not score them; their points join your
+grade once they are graded.
+
+**Question 1 (2 points).** A classmate writes dropout with `keep_prob = 0.5` as
+`out = x * mask` during training (no division) and `out = x` at test time. (a) On average, what
+does the next layer receive at test time compared with training, and why does that hurt the
+test accuracy although the weights were trained well? (b) Why do most libraries, and this course,
+divide by `keep_prob` during training rather than multiply by it at test time?
+""")
+    nb.written("dropout_scaling", 2, r"""
+**Model answer.** (a) In training the expected input of the next layer is $p\,x$, half of $x$;
+at test time it gets all of $x$, twice as much. Its weights and biases were fitted to inputs of
+the training scale, so at test time every pre-activation is off (about doubled, before the bias),
+which shifts which ReLUs fire and how confident the softmax is: the test-time network is not the
+one that was trained. The original recipe fixes this by multiplying the weights (or the inputs)
+by $p$ at test time. (b) Inverted dropout divides by $p$ during training, so the expected output
+equals $x$ in both modes: the test-time (prediction) code is the plain network, with no factor to
+remember, and changing `keep_prob` or removing dropout never touches it. The work is done during
+training, where a multiplication per unit is cheap.
+
+**Rubric (2 points).** 1 point: the scale mismatch ($p\,x$ in training against $x$ at test time)
+and why it breaks the trained network. 1 point: dividing during training keeps the expectation
+unchanged so that prediction needs no change.
+""")
 
 
 def batchnorm_notebook() -> Notebook:

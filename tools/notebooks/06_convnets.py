@@ -584,7 +584,42 @@ display(image_grid(maps[0], columns=8, suptitle="Its 16 feature maps after the f
     size and a stroke detector learned at one position works at every other. Try the larger data
     sets of `backpropkit.data` (MNIST, CIFAR-10) to see the gap open.
     """)
+    written_questions(nb)
     return nb
+
+
+def written_questions(nb: Notebook) -> None:
+    """The notebook's closing question, graded by hand."""
+    nb.md(r"""
+## Questions
+
+Answer in the cell under each question, in your own words: a few sentences, formulas welcome.
+A TA grades these answers by hand, so the checks above do not score them; their points join your
+grade once they are graded.
+
+**Question 1 (3 points).** Take a batch of 64 color images of $32\times32$ pixels (float64) and a
+$3\times3$ convolution with stride 1 and padding 1. (a) What is the shape of $X_\text{col}$ and how
+much memory does it take, compared with the input? (b) Why is the im2col convolution still much
+faster than the loops over output positions, although it copies every pixel nine times? (c) When
+does the copy become a problem, and what can be done about it?
+""")
+    nb.written("im2col_memory_for_speed", 3, r"""
+**Model answer.** (a) $X_\text{col}$ has one row per (channel, filter offset) and one column per
+(image, output position): $(3\cdot3\cdot3,\ 64\cdot32\cdot32) = (27,\ 65\,536)$, about 1.77 million
+numbers, 14 MB in float64, nine times the 1.6 MB of the input ($HH\cdot WW/s^2 = 9$ copies of each
+pixel). (b) The convolution becomes one large matrix product, which BLAS runs close to the
+processor's peak (blocked for the caches, vectorized, on every core), while the loops run tiny
+products at Python speed. Building $X_\text{col}$ is a few strided copies, cheap next to the
+$F \cdot 27 \cdot 65\,536$ multiply-adds. (c) The copy grows with the image, the batch, the
+channels and the filter size: 64 channels, $3\times3$ filters and a batch of 64 images of
+$224\times224$ give $576 \times 3.2$ million numbers, about 15 GB. Remedies: smaller batches (or
+chunks of the batch), float32, building the matrix in parts as the library's backward does (one
+filter row of offsets at a time, a third of $dX_\text{col}$), or direct/FFT/Winograd convolutions.
+
+**Rubric (3 points).** 1 point: the shape and the factor 9 (the megabytes need not be exact).
+1 point: speed from one large BLAS matrix product instead of many small interpreted ones.
+1 point: when memory explodes (large images, channels or batches) and one sensible remedy.
+""")
 
 
 def main() -> int:

@@ -60,6 +60,16 @@ class Notebook:
         meta = self._meta(grade_id, grade=True, solution=False, locked=True, points=points)
         self.cells.append(new_code_cell(source.strip(), metadata=meta))
 
+    def written(self, grade_id: str, points: int, answer: str) -> None:
+        """A written answer a TA grades by hand (nbgrader's manually graded markdown cell).
+
+        ``answer`` is the model answer and rubric the TA reads in formgrader; the release shows
+        "YOUR ANSWER HERE" in its place. Put the question in a markdown cell above it.
+        """
+        meta = self._meta(grade_id, grade=True, solution=True, locked=False, points=points)
+        text = "### BEGIN SOLUTION\n" + textwrap.dedent(answer).strip() + "\n### END SOLUTION"
+        self.cells.append(new_markdown_cell(text, metadata=meta))
+
     def write(self, path: Path) -> None:
         nb = new_notebook(cells=self.cells)
         nb.metadata = {
