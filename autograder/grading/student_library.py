@@ -4,9 +4,11 @@ The grader's own installation is the instructor edition, whose graded functions 
 A student process that could import it would only have to write
 ``from backpropkit.layers.affine import affine_backward``. It gets the student edition instead
 (:func:`autograder.edition.build_edition`: every answer replaced by ``raise NotImplementedError``),
-and the sandbox keeps the instructor's files out of reach. It gets no ``autograder`` package at
-all: test cells run in the grader, and ``autograder.oracles`` holds reference forwards that a
-"backward" could differentiate numerically.
+and the sandbox keeps the instructor's files out of reach. Its ``autograder`` package holds only
+a stand-in ``checks`` module (:data:`CHECKS_STAND_IN`): test cells run in the grader, and the real
+checks import ``autograder.oracles``, reference forwards that a "backward" could differentiate
+numerically. A cell of the student's own that calls a check, as the notebooks invite, then runs
+without error instead of failing on an import.
 """
 
 from __future__ import annotations
@@ -18,8 +20,30 @@ from pathlib import Path
 from ..edition import AUTOGRADER, LIBRARY, build_edition
 
 
+CHECKS_STAND_IN = '''"""Stand-in for the course checks while grading: every check_* does nothing.
+
+The grader runs the instructor's test cells itself, with the real checks; a check that one of
+your own cells calls has nothing to add here, so it returns None.
+"""
+
+
+class CheckFailed(AssertionError):
+    """The error a failed check raises (never raised here)."""
+
+
+def _skipped(*args, **kwargs):
+    return None
+
+
+def __getattr__(name):
+    if name.startswith("check_"):
+        return _skipped
+    raise AttributeError(f"module 'autograder.checks' has no attribute {name!r}")
+'''
+
+
 def _fingerprint() -> str:
-    digest = hashlib.sha256(b"library without autograder")  # older builds carried the checks: rebuild them
+    digest = hashlib.sha256(b"library with the checks stand-in")  # older builds carried the checks: rebuild them
     for folder in (LIBRARY, AUTOGRADER):
         for path in sorted(folder.rglob("*.py")):
             if "grading" not in path.relative_to(folder).parts:
@@ -40,5 +64,9 @@ def build_student_library(destination: Path) -> str:
             shutil.rmtree(destination)
         destination.mkdir(parents=True)
         build_edition(destination, with_checks=False)
+        stand_in = destination / "lib" / "autograder"
+        stand_in.mkdir()
+        (stand_in / "__init__.py").write_text('"""Only the checks stand-in: the grading sandbox holds no grader code."""\n')
+        (stand_in / "checks.py").write_text(CHECKS_STAND_IN)
         stamp.write_text(fingerprint)
     return str(destination / "lib")
