@@ -248,17 +248,23 @@ def test_deep_networks_trains_only_with_update_rules_it_defines() -> None:
 
 
 def _run_deep_networks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, answered: set[str]) -> nbformat.NotebookNode:
-    """Execute the released deep_networks.ipynb with the student edition of the library, in a copy
-    of course/ where the notebooks named in ``answered`` are replaced by their solutions."""
+    return _run_released(tmp_path, monkeypatch, "deep_networks", ["linear_classifiers", "layers"], answered=answered)
+
+
+def _run_released(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, earlier: list[str], *,
+                  answered: set[str]) -> nbformat.NotebookNode:
+    """Execute the released 03_backprop notebook ``name`` with the student edition of the library, in
+    a copy of course/ holding the ``earlier`` notebooks it loads answers from, where those named in
+    ``answered`` are replaced by their solutions."""
     from nbclient import NotebookClient
 
     course = tmp_path / "course"
-    for assignment, name in (("02_linear_classifiers", "linear_classifiers"), ("03_backprop", "layers"),
-                             ("03_backprop", "deep_networks")):
-        source = ROOT / ("solutions" if name in answered else "course") / assignment / f"{name}.ipynb"
+    for notebook_name in [*earlier, name]:
+        assignment = "02_linear_classifiers" if notebook_name == "linear_classifiers" else "03_backprop"
+        source = ROOT / ("solutions" if notebook_name in answered else "course") / assignment / f"{notebook_name}.ipynb"
         (course / assignment).mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, course / assignment / f"{name}.ipynb")
-    notebook = nbformat.read(course / "03_backprop" / "deep_networks.ipynb", as_version=4)
+        shutil.copyfile(source, course / assignment / f"{notebook_name}.ipynb")
+    notebook = nbformat.read(course / "03_backprop" / f"{name}.ipynb", as_version=4)
     student_edition = ROOT / "course" / "lib"
     notebook.cells.insert(0, nbformat.v4.new_code_cell(
         f"import backpropkit\nassert backpropkit.__file__.startswith({str(student_edition)!r}), backpropkit.__file__"
@@ -284,6 +290,22 @@ def test_deep_networks_runs_on_the_student_edition_once_notebooks_2_and_3_are_an
     assert not stderr, f"deep_networks.ipynb wrote to stderr: {stderr}"
     printed = "".join(stream.text for stream in _outputs(notebook, "stream") if stream.name == "stdout")
     assert "test accuracy" in printed and "dead units per hidden layer" in printed
+
+
+@pytest.mark.slow
+def test_sequential_reproduces_the_hand_written_two_layer_net_on_the_students_answers(tmp_path, monkeypatch) -> None:
+    notebook = _run_released(tmp_path, monkeypatch, "sequential", ["linear_classifiers", "layers", "two_layer_net"],
+                             answered={"linear_classifiers", "layers", "two_layer_net"})
+    errors = [f"{error.ename}: {error.evalue}" for error in _outputs(notebook, "error")]
+    assert not errors, f"sequential.ipynb failed for a student who answered notebooks 2 and 3: {errors}"
+    printed = "".join(stream.text for stream in _outputs(notebook, "stream") if stream.name == "stdout")
+    assert printed.count("yours") == 7, printed  # every layer it trains is the student's
+    differences = [float(line.split(":")[-1]) for line in printed.splitlines()
+                   if line.startswith("largest difference between the two cost curves")]
+    assert differences and differences[0] < 1e-12, printed
+    gradient_gaps = [float(line.split("largest difference ")[1].split(" ")[0]) for line in printed.splitlines()
+                     if line.startswith("d") and "largest difference" in line]
+    assert len(gradient_gaps) == 4 and max(gradient_gaps) < 1e-12, printed
 
 
 @pytest.mark.slow
