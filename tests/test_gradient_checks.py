@@ -103,6 +103,29 @@ def test_rules_run_in_input_order_are_named(monkeypatch):
     assert "runs the rules from the inputs to the output" in message
 
 
+def backward_without_clearing(self):
+    """A backward pass that seeds and runs the rules but never clears the grads of an earlier call."""
+    order, visited = [], set()
+
+    def visit(node):
+        if node not in visited:
+            visited.add(node)
+            for child in node.children:
+                visit(child)
+            order.append(node)
+
+    visit(self)
+    self.grad = 1.0
+    for node in reversed(order):
+        node._backward()
+
+
+def test_a_backward_that_keeps_old_gradients_is_named(monkeypatch):
+    monkeypatch.setattr(autograd.Value, "backward", backward_without_clearing)
+    message = str(failure(checks.check_value_backward, autograd.Value, seed=1))
+    assert "adds to the gradients left by the previous call" in message
+
+
 def test_a_wrong_local_rule_is_named_when_its_answer_matches():
     message = str(failure(checks.check_value_rules, WrongTanh, seed=1))
     assert "Likely mistake: 1 - tanh(a)**2 is computed from the input a instead of the output" in message

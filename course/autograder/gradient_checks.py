@@ -622,8 +622,30 @@ def check_value_backward(Value: Callable[..., Any], *, seed: int = 0) -> None:
     judged, only_run = _graphs_to_judge(_traversal_graphs(), wrong)
     for graph in judged + only_run:
         _check_graph(Value, graph, t, 0.0, 0.0, judged=graph in judged)
+    _check_backward_starts_from_zero(Value, t)
     passed("Value.backward", f"gradients accumulate and flow in topological order on {len(judged)} graphs."
            + _not_judged_note(only_run, wrong))
+
+
+def _check_backward_starts_from_zero(Value: Callable[..., Any], t: float) -> None:
+    """A second ``backward()`` on the same graph must give the same gradients, not add to them:
+    the docstring promises it, and the notebook's training loop relies on it."""
+    make = StudentCall(Value, "Value")
+    a = make(t)
+    out = StudentCall(lambda node: node * node + node, "Value: a * a + a")(a)
+    run = StudentCall(out.backward, "Value.backward")
+    run()
+    first = _number(a.grad, "Value.backward", "a.grad")
+    run()
+    second = _number(a.grad, "Value.backward", "a.grad")
+    if not math.isclose(second, first, rel_tol=1e-12, abs_tol=1e-12):
+        mistake = ("backward() adds to the gradients left by the previous call: set every node's grad to 0 "
+                   "before seeding out.grad = 1")
+        raise CheckFailed(
+            f"Value.backward: calling f.backward() twice on f = a * a + a at a = {t:.4g} changed a.grad from "
+            f"{format_number(first)} to {format_number(second)}.\n  Likely mistake: {mistake}.",
+            {"check": "Value.backward", "quantity": "a.grad", "yours": second, "expected": first, "diagnosis": mistake},
+        )
 
 
 @student_facing
