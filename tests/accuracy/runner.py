@@ -19,7 +19,7 @@ for a bug, ``check`` and ``grade`` must also agree on whether the planted mistak
 from __future__ import annotations
 
 import contextlib
-import importlib
+import importlib.util
 import io
 import json
 import os
@@ -32,6 +32,7 @@ from typing import Iterable, Iterator
 import nbformat
 
 from accuracy.corpus import ROOT, SOLUTIONS, PlantedBug, ValidAnswer, replace_definition, write_course
+from autograder.grading.results import NotebookResult
 
 ACCURACY = Path(__file__).resolve().parent
 COURSE_EDITION = ROOT / "course"  # the committed student release (a test fails when it is stale)
@@ -56,7 +57,7 @@ assert importlib.util.find_spec("autograder.references") is None, "the instructo
 
 
 @dataclass(frozen=True)
-class TestVerdict:
+class CellVerdict:
     """What one graded test cell gave on one path."""
 
     grade_id: str
@@ -71,7 +72,7 @@ class EntryReport:
     """The verdicts of one corpus entry, per path ("notebook", "check", "grade")."""
 
     entry: Entry
-    verdicts: dict[str, list[TestVerdict]] = field(default_factory=dict)
+    verdicts: dict[str, list[CellVerdict]] = field(default_factory=dict)
 
     def lost_points(self, path: str) -> bool:
         return any(test.points < test.max_points for test in self.verdicts[path])
@@ -87,8 +88,14 @@ def bug_corpora(folder: Path = ACCURACY) -> dict[str, list[PlantedBug]]:
     """Every ``bugs_*.py`` module of ``folder``: module name -> its ``BUGS``."""
     corpora = {}
     for path in sorted(Path(folder).glob("bugs_*.py")):
-        module = importlib.import_module(f"accuracy.{path.stem}")
+        spec = importlib.util.spec_from_file_location(f"accuracy.{path.stem}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
         corpora[path.stem] = list(module.BUGS)
+    labels = [bug.label for bugs in corpora.values() for bug in bugs]
+    repeated = sorted({label for label in labels if labels.count(label) > 1})
+    if repeated:
+        raise ValueError(f"bug labels used more than once: {repeated}")
     return corpora
 
 
@@ -101,13 +108,13 @@ def valid_corpus() -> list[ValidAnswer]:
 # ------------------------------------------------------------------ what a message names
 
 
-def names_mistake(bug: PlantedBug, verdicts: Iterable[TestVerdict]) -> bool:
+def names_mistake(bug: PlantedBug, verdicts: Iterable[CellVerdict]) -> bool:
     """Whether some failing test's message contains the bug's mistake phrase (any case)."""
     phrase = bug.mistake.lower()
     return any(test.failed and phrase in test.message.lower() for test in verdicts)
 
 
-def wrong_diagnoses(bug: PlantedBug, verdicts: Iterable[TestVerdict], phrases: Iterable[str]) -> list[str]:
+def wrong_diagnoses(bug: PlantedBug, verdicts: Iterable[CellVerdict], phrases: Iterable[str]) -> list[str]:
     """The other corpus mistakes' ``phrases`` that a failing message names although they were not
     made. A phrase inside the bug's own (e.g. "summed" in "not summed over the batch") is no wrong
     diagnosis: finding the own phrase finds it too."""
@@ -137,7 +144,7 @@ def error_message(cell: dict) -> str | None:
     return None
 
 
-def notebook_verdicts(planted: Path) -> list[TestVerdict]:
+def notebook_verdicts(planted: Path) -> list[CellVerdict]:
     """Execute the planted notebook in a fresh kernel with the course edition installed, and score
     each graded test cell: full points unless it ended in an error."""
     from nbclient import NotebookClient
@@ -165,7 +172,7 @@ def notebook_verdicts(planted: Path) -> list[TestVerdict]:
         ran = cell.get("execution_count") is not None
         message = error_message(cell) or ("" if ran else stopped or "the cell did not run")
         failed = bool(message)
-        verdicts.append(TestVerdict(grade_id, 0.0 if failed else points, points, failed, message))
+        verdicts.append(CellVerdict(grade_id, 0.0 if failed else points, points, failed, message))
     return verdicts
 
 
@@ -187,17 +194,17 @@ def _environment(variables: dict[str, str]) -> Iterator[None]:
 # ------------------------------------------------------------------ path (b): bpk-grade check
 
 
-def outcome_verdicts(result) -> list[TestVerdict]:
+def outcome_verdicts(result: NotebookResult) -> list[CellVerdict]:
     """The grader's NotebookResult as verdicts: the message is everything the student reads."""
     verdicts = []
     for test in result.tests:
         message = "\n".join(part for part in [*test.messages, test.failure or "", test.reason or ""] if part)
         failed = bool(test.failure or test.reason) or test.points < test.max_points
-        verdicts.append(TestVerdict(test.grade_id, float(test.points), float(test.max_points), failed, message))
+        verdicts.append(CellVerdict(test.grade_id, float(test.points), float(test.max_points), failed, message))
     return verdicts
 
 
-def check_verdicts(planted: Path) -> list[TestVerdict]:
+def check_verdicts(planted: Path) -> list[CellVerdict]:
     """``bpk-grade check`` on the planted notebook, with the instructor's (hidden) tests."""
     from autograder.grading.self_check import check_notebook
 
@@ -250,7 +257,7 @@ def packed(entries: list[Entry]) -> dict[str, list[Entry]]:
 
 
 def grade_class_verdicts(hand_ins: dict[str, list[Entry]], folder: Path,
-                         workers: int | None = None) -> dict[str, list[TestVerdict]]:
+                         workers: int | None = None) -> dict[str, list[CellVerdict]]:
     """Grade a class through ``bpk-grade collect`` and ``grade`` in a workspace under ``folder``:
     each student of ``hand_ins`` hands in one notebook with its entries planted. Returns
     student -> the verdicts of that notebook."""
@@ -323,7 +330,24 @@ def grade_entries(entries: list[Entry], paths: Iterable[str] = PATHS, workers: i
     return reports
 
 
-def grade_packed(entries: list[Entry], workers: int | None = None) -> dict[str, tuple[list[Entry], list[TestVerdict]]]:
+def grade_together(entries: list[Entry], paths: Iterable[str] = PATHS, workers: int | None = None) -> dict[str, list[CellVerdict]]:
+    """One notebook with every entry planted (each for a different function) graded along
+    ``paths``: path -> the notebook's verdicts. Cheaper than an entry at a time where only
+    agreement matters, since test cells of different functions judge those functions alone."""
+    paths = list(paths)
+    verdicts = {}
+    with tempfile.TemporaryDirectory(prefix="bpk-accuracy-") as scratch, _environment(QUICK):
+        planted = write_planted_course(entries, Path(scratch) / "student")
+        if "notebook" in paths:
+            verdicts["notebook"] = notebook_verdicts(planted)
+        if "check" in paths:
+            verdicts["check"] = check_verdicts(planted)
+        if "grade" in paths:
+            verdicts["grade"] = grade_class_verdicts({"student": entries}, Path(scratch) / "class", workers)["student"]
+    return verdicts
+
+
+def grade_packed(entries: list[Entry], workers: int | None = None) -> dict[str, tuple[list[Entry], list[CellVerdict]]]:
     """``entries`` graded as one class of ``packed`` students: student -> (its entries, verdicts)."""
     students = packed(entries)
     with tempfile.TemporaryDirectory(prefix="bpk-accuracy-") as scratch, _environment(QUICK):
@@ -355,15 +379,6 @@ def disagreements(report: EntryReport) -> list[str]:
             problems.append(f"the mistake {report.entry.mistake!r} is named by "
                             f"{'check' if named['check'] else 'grade'} only")
     return problems
-
-
-def describe(report: EntryReport, path: str) -> str:
-    """A line per test on ``path``, with the first line of each failure: for reports."""
-    lines = []
-    for test in report.verdicts[path]:
-        first = test.message.splitlines()[0] if test.message else ""
-        lines.append(f"    {test.grade_id}: {test.points:g}/{test.max_points:g} {first}")
-    return "\n".join(lines)
 
 
 def to_json(reports: list[EntryReport]) -> str:

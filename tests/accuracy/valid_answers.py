@@ -300,6 +300,13 @@ def sigmoid_backward(dout, cache):
     check_upstream(dout, out.shape)
     return out * (1 - out) * dout
 '''),
+    ValidAnswer("tanh_forward/exp_of_minus_abs", LAYERS, "tanh_forward", '''
+def tanh_forward(x):
+    check_array(x, "x")
+    decay = np.exp(-2 * np.abs(x))  # in (0, 1]: never overflows
+    out = np.sign(x) * (1 - decay) / (1 + decay)
+    return out, out
+'''),
     ValidAnswer("tanh_backward/expanded", LAYERS, "tanh_backward", '''
 def tanh_backward(dout, cache):
     out = cache
