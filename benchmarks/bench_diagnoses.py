@@ -23,9 +23,10 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "tests" / "accuracy"))  # the corpora import `corpus` as the tests do
 
-from accuracy.runner import (  # noqa: E402
+from corpus import PlantedBug  # noqa: E402
+from runner import (  # noqa: E402
     PATHS,
     EntryReport,
     bug_corpora,
@@ -44,10 +45,9 @@ def percent(count: int, total: int) -> str:
     return f"{count:>3} ({100 * count / total:3.0f}%)" if total else "  -"
 
 
-def bug_table(corpora: dict[str, list], reports: dict[str, EntryReport], phrases: list[str]) -> list[str]:
+def bug_table(corpora: dict[str, list[PlantedBug]], reports: dict[str, EntryReport], phrases: list[str]) -> list[str]:
     header = f"{'corpus':<24}{'bugs':>6}  {'lost points':>12}  {'named':>12}  {'wrong diagnosis':>16}"
     lines = [header, "-" * len(header)]
-    totals = [0, 0, 0, 0]
     for name, bugs in [*corpora.items(), ("overall", [bug for bugs in corpora.values() for bug in bugs])]:
         graded = [reports[bug.label] for bug in bugs if bug.label in reports]
         lost = sum(report.lost_points(RATE_PATH) for report in graded)
@@ -55,8 +55,6 @@ def bug_table(corpora: dict[str, list], reports: dict[str, EntryReport], phrases
         wrong = sum(bool(wrong_diagnoses(report.entry, report.verdicts[RATE_PATH], phrases)) for report in graded)
         if name == "overall":
             lines.append("-" * len(header))
-        else:
-            totals = [a + b for a, b in zip(totals, (len(graded), lost, named, wrong))]
         lines.append(f"{name:<24}{len(graded):>6}  {percent(lost, len(graded)):>12}  "
                      f"{percent(named, len(graded)):>12}  {percent(wrong, len(graded)):>16}")
     return lines
@@ -67,8 +65,8 @@ def first_lines(report: EntryReport, count: int = 3) -> list[str]:
     lines = []
     for test in report.verdicts[RATE_PATH]:
         if test.failed:
-            failure = [line for line in test.message.splitlines() if line.strip() and not line.startswith("\u2714")]
-            lines += [f"      {test.grade_id}: " + " | ".join(part.strip() for part in failure[:count])]
+            failure = [line.strip() for line in test.message.splitlines() if line.strip()]
+            lines.append(f"      {test.grade_id}: " + " | ".join(failure[:count]))
     return lines
 
 
@@ -80,10 +78,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=None, help="write every verdict to this file")
     args = parser.parse_args(argv)
 
-    corpora = {name: [bug for bug in bugs if args.only in bug.label] for name, bugs in bug_corpora().items()}
+    every_corpus = bug_corpora()
+    corpora = {name: [bug for bug in bugs if args.only in bug.label] for name, bugs in every_corpus.items()}
     valid = [answer for answer in valid_corpus() if args.only in answer.label]
     bugs = [bug for bugs in corpora.values() for bug in bugs]
-    phrases = sorted({bug.mistake for bugs in bug_corpora().values() for bug in bugs})
+    phrases = sorted({bug.mistake for bugs in every_corpus.values() for bug in bugs})
     paths = PATHS if args.agreement else (RATE_PATH,)
     print(f"grading {len(bugs)} planted bugs in {len(corpora)} corpora and {len(valid)} valid answers "
           f"along {', '.join(paths)} ...", flush=True)
@@ -104,7 +103,8 @@ def main(argv: list[str] | None = None) -> int:
         for report in unnamed:
             caught = "lost points" if report.lost_points(RATE_PATH) else "FULL MARKS"
             print(f"  {report.entry.label} [{caught}]: expected {report.entry.mistake!r}")
-            print("\n".join(first_lines(report)))
+            for line in first_lines(report):
+                print(line)
     misdiagnosed = [(bug.label, wrong_diagnoses(bug, reports[bug.label].verdicts[RATE_PATH], phrases)) for bug in bugs]
     misdiagnosed = [(label, wrong) for label, wrong in misdiagnosed if wrong]
     if misdiagnosed:
@@ -113,7 +113,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {label}: {', '.join(repr(phrase) for phrase in wrong)}")
     for report in false_fails:
         print(f"\nValid answer {report.entry.label} lost points:")
-        print("\n".join(first_lines(report)))
+        for line in first_lines(report):
+            print(line)
 
     if args.agreement:
         disagreeing = {label: disagreements(report) for label, report in reports.items()}

@@ -9,8 +9,8 @@ graded test cell (points, max points, whether it failed, and the message):
   code between comment markers). A test cell that ends in an error scores zero, as in nbgrader.
 - ``check``: ``bpk-grade check`` on the planted notebook (the sandboxed student process, the
   instructor's public and hidden tests in the grader).
-- ``grade``: ``bpk-grade collect`` and ``bpk-grade grade`` on a class with one student per entry,
-  whose hand-in is the planted notebook alone.
+- ``grade``: ``bpk-grade collect`` and ``bpk-grade grade`` on a class with one student per entry
+  (or per ``packed`` group of entries), whose hand-in is the planted notebook alone.
 
 The paths agree when every test cell has the same points and the same pass/fail on all three;
 for a bug, ``check`` and ``grade`` must also agree on whether the planted mistake is named.
@@ -31,8 +31,9 @@ from typing import Iterable, Iterator
 
 import nbformat
 
-from accuracy.corpus import ROOT, SOLUTIONS, PlantedBug, ValidAnswer, replace_definition, write_course
 from autograder.grading.results import NotebookResult
+from corpus import ROOT, SOLUTIONS, PlantedBug, ValidAnswer, replace_definition, write_course
+from valid_answers import VALID
 
 ACCURACY = Path(__file__).resolve().parent
 COURSE_EDITION = ROOT / "course"  # the committed student release (a test fails when it is stale)
@@ -88,7 +89,7 @@ def bug_corpora(folder: Path = ACCURACY) -> dict[str, list[PlantedBug]]:
     """Every ``bugs_*.py`` module of ``folder``: module name -> its ``BUGS``."""
     corpora = {}
     for path in sorted(Path(folder).glob("bugs_*.py")):
-        spec = importlib.util.spec_from_file_location(f"accuracy.{path.stem}", path)
+        spec = importlib.util.spec_from_file_location(path.stem, path)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         corpora[path.stem] = list(module.BUGS)
@@ -100,8 +101,6 @@ def bug_corpora(folder: Path = ACCURACY) -> dict[str, list[PlantedBug]]:
 
 
 def valid_corpus() -> list[ValidAnswer]:
-    from accuracy.valid_answers import VALID
-
     return list(VALID)
 
 
@@ -195,11 +194,12 @@ def _environment(variables: dict[str, str]) -> Iterator[None]:
 
 
 def outcome_verdicts(result: NotebookResult) -> list[CellVerdict]:
-    """The grader's NotebookResult as verdicts: the message is everything the student reads."""
+    """The grader's NotebookResult as verdicts; the message is why a test failed (what a passing
+    call printed is left out, so that a phrase is only ever found in a failure)."""
     verdicts = []
     for test in result.tests:
-        message = "\n".join(part for part in [*test.messages, test.failure or "", test.reason or ""] if part)
-        failed = bool(test.failure or test.reason) or test.points < test.max_points
+        message = "\n".join(part for part in (test.failure, test.reason) if part)
+        failed = bool(message) or test.points < test.max_points
         verdicts.append(CellVerdict(test.grade_id, float(test.points), float(test.max_points), failed, message))
     return verdicts
 
@@ -318,7 +318,7 @@ def grade_entries(entries: list[Entry], paths: Iterable[str] = PATHS, workers: i
                 if "check" in paths:
                     report.verdicts["check"] = check_verdicts(planted)
                 shutil.rmtree(folder)
-        if "grade" in paths:
+        if "grade" in paths and entries:
             if progress:
                 print(f"grading {len(entries)} entries as one class ...", flush=True)
             students = {student_of(entry): [entry] for entry in entries}

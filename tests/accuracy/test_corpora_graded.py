@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from accuracy.corpus import PlantedBug, ValidAnswer
-from accuracy.runner import PATHS, EntryReport, disagreements, grade_packed, grade_together, valid_corpus
+from corpus import PlantedBug, ValidAnswer
+from runner import PATHS, EntryReport, disagreements, grade_packed, grade_together, valid_corpus
 
 pytestmark = pytest.mark.slow
 

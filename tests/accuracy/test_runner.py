@@ -4,12 +4,14 @@ compared, and how entries are planted and packed into a class (no grading here).
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from accuracy.corpus import SOLUTIONS, PlantedBug, ValidAnswer
-from accuracy.runner import (
+from corpus import SOLUTIONS, PlantedBug, ValidAnswer
+from runner import (
     EntryReport,
     CellVerdict,
     bug_corpora,
@@ -24,6 +26,8 @@ from accuracy.runner import (
     wrong_diagnoses,
 )
 from autograder.grading.collect import student_id
+
+BENCHMARK = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_diagnoses.py"
 
 LAYERS = "03_backprop/layers.ipynb"
 DB_FIRST_ROW = PlantedBug("affine_backward/db_first_row", LAYERS, "affine_backward", """
@@ -50,7 +54,7 @@ def verdict(grade_id: str, points: float, max_points: float, message: str = "") 
 
 
 def test_every_bugs_module_is_discovered_and_a_label_may_not_repeat(tmp_path: Path) -> None:
-    bug = "from accuracy.corpus import PlantedBug\nBUGS = [PlantedBug({!r}, 'a/b.ipynb', 'f', 'def f(): pass', 'm')]\n"
+    bug = "from corpus import PlantedBug\nBUGS = [PlantedBug({!r}, 'a/b.ipynb', 'f', 'def f(): pass', 'm')]\n"
     (tmp_path / "bugs_layers.py").write_text(bug.format("one"))
     (tmp_path / "bugs_losses.py").write_text(bug.format("two"))
     (tmp_path / "helpers.py").write_text("BUGS = ['not a corpus']\n")
@@ -161,3 +165,12 @@ def test_the_valid_corpus_covers_every_graded_function_of_every_notebook() -> No
                            for line in source.splitlines() if line.startswith(("def ", "class "))}
     graded.discard(("01_gradients/autograd.ipynb", "as_value"))  # given, not an exercise
     assert graded - answered == set()
+
+
+def test_the_benchmark_prints_its_tables_for_an_empty_selection() -> None:
+    run = subprocess.run([sys.executable, str(BENCHMARK), "--only", "no entry is labelled this"],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert "grading 0 planted bugs" in run.stdout
+    assert "lost points" in run.stdout and "wrong diagnosis" in run.stdout
+    assert "Valid answers at full marks" in run.stdout

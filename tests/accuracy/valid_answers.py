@@ -14,7 +14,7 @@ from __future__ import annotations
 import ast
 import json
 
-from accuracy.corpus import SOLUTIONS, ValidAnswer
+from corpus import SOLUTIONS, ValidAnswer
 
 
 def _solution_source(notebook: str, name: str) -> str:
