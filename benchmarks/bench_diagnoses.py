@@ -1,6 +1,6 @@
 """How well the checks diagnose: the planted-bug corpora and the valid-answer corpus, graded.
 
-    python benchmarks/bench_diagnoses.py [--agreement] [--only TEXT] [--workers N] [--json FILE]
+    python benchmarks/bench_diagnoses.py [--agreement] [--corpus NAME] [--only TEXT] [--workers N] [--json FILE]
 
 Every ``tests/accuracy/bugs_*.py`` corpus and ``tests/accuracy/valid_answers.py`` are graded as one
 class through ``bpk-grade collect`` and ``grade`` (one student per entry). Prints, per bug corpus
@@ -13,7 +13,8 @@ misdiagnosed, and which valid answers lost points.
 ``--agreement`` also grades each entry in the student's own kernel and with ``bpk-grade check``,
 and prints where the three paths disagree on a test cell's points or pass/fail, or (bugs) on
 whether the mistake is named. Grading takes minutes (about ten seconds per entry and path on two
-busy cores): ``--only`` keeps the entries whose label contains TEXT.
+busy cores): ``--corpus`` keeps one corpus (``bugs_layers``, ``valid``, ...), ``--only`` the
+entries whose label contains TEXT.
 """
 
 from __future__ import annotations
@@ -74,13 +75,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--agreement", action="store_true", help="also grade in the notebook and with check, and compare")
     parser.add_argument("--only", default="", help="grade only the entries whose label contains this text")
+    parser.add_argument("--corpus", action="append", default=None,
+                        help="grade only this corpus (a bugs_* module name, or valid); repeat for several")
     parser.add_argument("--workers", type=int, default=None, help="grading workers (default: one per core)")
     parser.add_argument("--json", type=Path, default=None, help="write every verdict to this file")
     args = parser.parse_args(argv)
 
     every_corpus = bug_corpora()
-    corpora = {name: [bug for bug in bugs if args.only in bug.label] for name, bugs in every_corpus.items()}
-    valid = [answer for answer in valid_corpus() if args.only in answer.label]
+    chosen = set(args.corpus or [*every_corpus, "valid"])
+    unknown = chosen - {*every_corpus, "valid"}
+    if unknown:
+        parser.error(f"no corpus {', '.join(sorted(unknown))} (known: {', '.join([*every_corpus, 'valid'])})")
+    corpora = {name: [bug for bug in bugs if args.only in bug.label]
+               for name, bugs in every_corpus.items() if name in chosen}
+    valid = [answer for answer in valid_corpus() if args.only in answer.label and "valid" in chosen]
     bugs = [bug for bugs in corpora.values() for bug in bugs]
     phrases = sorted({bug.mistake for bugs in every_corpus.values() for bug in bugs})
     paths = PATHS if args.agreement else (RATE_PATH,)
