@@ -174,3 +174,10 @@ def test_the_benchmark_prints_its_tables_for_an_empty_selection() -> None:
     assert "grading 0 planted bugs" in run.stdout
     assert "lost points" in run.stdout and "wrong diagnosis" in run.stdout
     assert "Valid answers at full marks" in run.stdout
+
+
+def test_the_benchmark_refuses_a_corpus_it_does_not_know() -> None:
+    run = subprocess.run([sys.executable, str(BENCHMARK), "--corpus", "bugs_nowhere"],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 2
+    assert "no corpus bugs_nowhere" in run.stderr and "valid" in run.stderr
