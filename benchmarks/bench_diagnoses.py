@@ -24,7 +24,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests" / "accuracy"))  # the corpora import `corpus` as the tests do
+# the corpora import their format as `corpus` or as `tests.accuracy.corpus`, as pytest allows both
+sys.path[:0] = [str(ROOT / "tests" / "accuracy"), str(ROOT)]
 
 from corpus import PlantedBug  # noqa: E402
 from runner import (  # noqa: E402

@@ -86,13 +86,17 @@ class EntryReport:
 
 
 def bug_corpora(folder: Path = ACCURACY) -> dict[str, list[PlantedBug]]:
-    """Every ``bugs_*.py`` module of ``folder``: module name -> its ``BUGS``."""
+    """Every ``bugs_*.py`` module of ``folder``: module name -> its ``BUGS``.
+
+    A corpus may import the format as ``corpus`` or ``tests.accuracy.corpus`` (both work under
+    pytest), which makes two ``PlantedBug`` classes: each bug is taken over field by field."""
     corpora = {}
     for path in sorted(Path(folder).glob("bugs_*.py")):
         spec = importlib.util.spec_from_file_location(path.stem, path)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
-        corpora[path.stem] = list(module.BUGS)
+        corpora[path.stem] = [PlantedBug(bug.label, bug.notebook, bug.function, bug.source, bug.mistake)
+                              for bug in module.BUGS]
     labels = [bug.label for bugs in corpora.values() for bug in bugs]
     repeated = sorted({label for label in labels if labels.count(label) > 1})
     if repeated:
