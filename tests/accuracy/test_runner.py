@@ -181,3 +181,14 @@ def test_the_benchmark_refuses_a_corpus_it_does_not_know() -> None:
                          capture_output=True, text=True, timeout=300)
     assert run.returncode == 2
     assert "no corpus bugs_nowhere" in run.stderr and "valid" in run.stderr
+
+
+def test_bugs_built_with_another_import_of_the_format_become_this_formats_bugs(tmp_path: Path) -> None:
+    (tmp_path / "bugs_elsewhere.py").write_text(
+        "from dataclasses import dataclass\n\n\n"
+        "@dataclass(frozen=True)\n"
+        "class PlantedBug:  # as `tests.accuracy.corpus` gives it: the same fields, another class\n"
+        "    label: str\n    notebook: str\n    function: str\n    source: str\n    mistake: str\n\n\n"
+        "BUGS = [PlantedBug('f/one', 'a/b.ipynb', 'f', 'def f(): pass', 'a mistake')]\n")
+    (bug,) = bug_corpora(tmp_path)["bugs_elsewhere"]
+    assert bug == PlantedBug("f/one", "a/b.ipynb", "f", "def f(): pass", "a mistake")
