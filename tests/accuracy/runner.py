@@ -30,6 +30,9 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from tqdm import tqdm
 
 from autograder.grading.results import NotebookResult
 from corpus import ROOT, SOLUTIONS, PlantedBug, ValidAnswer, replace_definition, write_course
@@ -150,9 +153,6 @@ def error_message(cell: dict) -> str | None:
 def notebook_verdicts(planted: Path) -> list[CellVerdict]:
     """Execute the planted notebook in a fresh kernel with the course edition installed, and score
     each graded test cell: full points unless it ended in an error."""
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellTimeoutError, DeadKernelError
-
     notebook = nbformat.read(planted, as_version=4)
     graded = grade_ids(notebook)
     guard = nbformat.v4.new_code_cell(STUDENT_INSTALL)
@@ -305,8 +305,6 @@ def grade_class_verdicts(hand_ins: dict[str, list[Entry]], folder: Path,
 def grade_entries(entries: list[Entry], paths: Iterable[str] = PATHS, workers: int | None = None,
                   progress: bool = False) -> list[EntryReport]:
     """Each entry's verdicts along ``paths``; one class run covers every entry's ``grade`` path."""
-    from tqdm import tqdm
-
     paths = list(paths)
     reports = [EntryReport(entry) for entry in entries]
     with tempfile.TemporaryDirectory(prefix="bpk-accuracy-") as scratch, _environment(QUICK):
