@@ -550,4 +550,54 @@ def max_pool_backward_naive(dout, cache):
             np.add.at(dx, (images, planes, top + row, left + col), dout[:, :, i, j])
     return dx
 '''),
+    ValidAnswer(
+        label="elu_backward/one_local_slope",
+        notebook=LAYERS,
+        function="elu_backward",
+        source='''
+def elu_backward(dout, cache):
+    x, alpha = cache
+    xp = namespace(dout, x)
+    slope = xp.where(x > 0, 1.0, alpha * xp.exp(xp.minimum(x, 0.0)))
+    return dout * slope
+''',
+    ),
+    ValidAnswer(
+        label="maxout_forward/max_of_stacked_pieces",
+        notebook=LAYERS,
+        function="maxout_forward",
+        source='''
+def maxout_forward(x, w, b):
+    xp = namespace(x, w, b)
+    pieces = xp.stack([x @ w[j, ...] + b[j, :] for j in range(w.shape[0])])
+    return xp.max(pieces, axis=0), (x, w, b)
+''',
+    ),
+    ValidAnswer(
+        label="maxout_backward/einsum_over_one_hot_winners",
+        notebook=LAYERS,
+        function="maxout_backward",
+        source='''
+def maxout_backward(dout, cache):
+    import numpy as np
+
+    x, w, b = cache
+    pieces = np.einsum("nd,kdm->knm", x, w) + b[:, None, :]
+    one_hot = np.arange(len(w))[:, None, None] == pieces.argmax(axis=0)  # first maximum on ties
+    routed = one_hot * dout
+    return np.einsum("knm,kdm->nd", routed, w), np.einsum("nd,knm->kdm", x, routed), routed.sum(axis=1)
+''',
+    ),
+    ValidAnswer(
+        label="elu_forward/positive_part_plus_negative_part",
+        notebook=LAYERS,
+        function="elu_forward",
+        source='''
+def elu_forward(x, alpha=1.0):
+    xp = namespace(x)
+    negative = xp.minimum(x, 0.0)
+    out = xp.maximum(x, 0.0) + alpha * (xp.exp(negative) - 1.0)  # exp(0) - 1 = 0 on the positive side
+    return out, (x, alpha)
+''',
+    ),
 ]

@@ -1,12 +1,12 @@
 """Accuracy corpus of the ELU and maxout exercises (03_backprop/layers.ipynb).
 
 ``BUGS``: mistakes students make in these functions, each with the phrase the grader's message
-must contain to name it. ``VALID``: correct alternatives to the solutions that must keep full marks.
+must contain to name it. Their valid alternatives are in valid_answers.py.
 """
 
 from __future__ import annotations
 
-from accuracy.corpus import PlantedBug, ValidAnswer
+from corpus import PlantedBug
 
 NOTEBOOK = "03_backprop/layers.ipynb"
 
@@ -78,46 +78,5 @@ def maxout_backward(dout, cache):
     return dx, dw, db
 ''',
         mistake="FIRST of them",
-    ),
-]
-
-VALID = [
-    ValidAnswer(
-        label="elu_backward/one_local_slope",
-        notebook=NOTEBOOK,
-        function="elu_backward",
-        source='''
-def elu_backward(dout, cache):
-    x, alpha = cache
-    xp = namespace(dout, x)
-    slope = xp.where(x > 0, 1.0, alpha * xp.exp(xp.minimum(x, 0.0)))
-    return dout * slope
-''',
-    ),
-    ValidAnswer(
-        label="maxout_forward/max_of_stacked_pieces",
-        notebook=NOTEBOOK,
-        function="maxout_forward",
-        source='''
-def maxout_forward(x, w, b):
-    xp = namespace(x, w, b)
-    pieces = xp.stack([x @ w[j, ...] + b[j, :] for j in range(w.shape[0])])
-    return xp.max(pieces, axis=0), (x, w, b)
-''',
-    ),
-    ValidAnswer(
-        label="maxout_backward/einsum_over_one_hot_winners",
-        notebook=NOTEBOOK,
-        function="maxout_backward",
-        source='''
-def maxout_backward(dout, cache):
-    import numpy as np
-
-    x, w, b = cache
-    pieces = np.einsum("nd,kdm->knm", x, w) + b[:, None, :]
-    one_hot = np.arange(len(w))[:, None, None] == pieces.argmax(axis=0)  # first maximum on ties
-    routed = one_hot * dout
-    return np.einsum("knm,kdm->nd", routed, w), np.einsum("nd,knm->kdm", x, routed), routed.sum(axis=1)
-''',
     ),
 ]
