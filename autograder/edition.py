@@ -36,7 +36,7 @@ INSTRUCTOR_ONLY = frozenset({"references", "layer_mistakes"})
 
 
 def exercise_locations(solutions: Path = SOLUTIONS) -> dict[str, str]:
-    """Function name -> the notebook (``03_backprop/layers.ipynb``) where students write it."""
+    """Function name -> the notebook (``03_backprop/1_layers.ipynb``) where students write it."""
     locations: dict[str, str] = {}
     for path in solution_notebooks(solutions):
         notebook = nbformat.read(path, as_version=4)

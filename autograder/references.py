@@ -55,7 +55,7 @@ _LIBRARY_LAYERS = {
 
 # backward's name -> (source notebook under solutions/, forward's name)
 _NOTEBOOK_LAYERS = {
-    "two_layer_net_backward": ("03_backprop/two_layer_net.ipynb", "two_layer_net_forward"),
+    "two_layer_net_backward": ("03_backprop/2_two_layer_net.ipynb", "two_layer_net_forward"),
 }
 
 # name -> module of the instructor edition; each returns (value, gradient)

@@ -14,7 +14,7 @@ from autograder.grading.workspace import Workspace
 
 SOURCE = Path(__file__).parent / "fixtures" / "grading_course" / "solutions"
 ASSIGNMENT = "toy"
-NOTEBOOK = "layers.ipynb"
+NOTEBOOK = "1_layers.ipynb"
 FORGOT_SUM = ("check_affine_backward: db is wrong (relative error 9.8e-01, tolerance 1e-06).\n"
               "  Largest error at db[0]: yours 0.25, expected 1.\n"
               "  Likely mistake: forgot to sum db over the batch.\n"

@@ -88,7 +88,7 @@ def test_the_student_edition_says_where_each_exercise_is_written():
     environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(COURSE / "lib"), str(COURSE)])}
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=environment, cwd="/")
     assert result.returncode == 0, result.stderr
-    assert "relu_backward is an exercise: write it in the notebook 03_backprop/layers.ipynb" in result.stdout
+    assert "relu_backward is an exercise: write it in the notebook 03_backprop/1_layers.ipynb" in result.stdout
 
 
 def test_stubs_name_the_function_they_stand_for():

@@ -82,10 +82,10 @@ def test_the_class_page_shows_a_histogram_and_what_share_of_the_class_lost_each_
     assert "<img alt='histogram of the scores' src='data:image/png;base64," in text
     assert "http" not in text  # self-contained
     affine_row, relu_row = Page(text).rows["checks"][1:]  # the most lost first
-    assert affine_row.startswith("affine_backward_tests layers.ipynb 4 of 5 (80%)")
+    assert affine_row.startswith("affine_backward_tests 1_layers.ipynb 4 of 5 (80%)")
     assert "2 (40%): forgot to sum db over the batch" in affine_row  # the same mistake, counted once per student
     assert "1 (20%): timeout: the test ran past its time limit (20 s)" in affine_row
-    assert relu_row.startswith("relu_backward_tests layers.ipynb 1 of 5 (20%)")
+    assert relu_row.startswith("relu_backward_tests 1_layers.ipynb 1 of 5 (20%)")
     assert "1 (20%): relu_backward: dx is wrong." in relu_row  # numbers that differ per student left out
 
 
@@ -97,9 +97,9 @@ def test_a_students_assignment_page_has_the_total_and_links_to_each_notebook(wor
     assert "toy: 1 / 5 points" in text  # 2 points, less the late penalty of 1
     assert "2h 05m" in text
     page = Page(text)
-    assert page.hrefs == ["toy/layers.html"] and resolves(path, page.hrefs[0])
-    assert "layers.ipynb 2 / 5 1 of 2" in page.rows["notebooks"]
-    assert "<li>layers/affine_backward_tests (0/3): timeout: the test ran past its time limit (20 s)</li>" in text
+    assert page.hrefs == ["toy/1_layers.html"] and resolves(path, page.hrefs[0])
+    assert "1_layers.ipynb 2 / 5 1 of 2" in page.rows["notebooks"]
+    assert "<li>1_layers/affine_backward_tests (0/3): timeout: the test ran past its time limit (20 s)</li>" in text
     assert "<li>handed in" not in text  # the late penalty is said once, above the table
 
 
@@ -165,4 +165,4 @@ def test_the_class_page_of_a_graded_class(tmp_path: Path) -> None:
     assert [row.split()[0] for row in page.rows["grades"][1:]] == ["alice", "carol"]
     assert all(resolves(index, href) for href in page.hrefs)
     affine_row = page.rows["checks"][1]
-    assert affine_row.startswith("affine_backward_tests layers.ipynb 1 of 2 (50%)") and "dw is wrong" in affine_row
+    assert affine_row.startswith("affine_backward_tests 1_layers.ipynb 1 of 2 (50%)") and "dw is wrong" in affine_row

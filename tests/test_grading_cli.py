@@ -117,7 +117,7 @@ def test_the_demo_class_hands_in_the_earlier_assignments_its_notebooks_load(tmp_
     solutions = Path(__file__).parents[1] / "solutions"
     demo.run_demo(solutions, tmp_path / "demo", assignments=["03_backprop"], release_root=tmp_path / "no_release")
     submitted = tmp_path / "demo" / "grading" / "submitted" / "reference"
-    assert (submitted / "02_linear_classifiers" / "linear_classifiers.ipynb").is_file()  # deep_networks loads it
+    assert (submitted / "02_linear_classifiers" / "1_linear_classifiers.ipynb").is_file()  # deep_networks loads it
     assert graded == ["03_backprop"]
 
 @pytest.mark.slow
@@ -133,7 +133,7 @@ def test_export_shows_public_checks_as_pass_or_fail(tmp_path: Path) -> None:
 
     source = tmp_path / "solutions"
     shutil.copytree(SOURCE, source)
-    path = source / "toy" / "layers.ipynb"
+    path = source / "toy" / "1_layers.ipynb"
     notebook = json.loads(path.read_text())
     public = {"cell_type": "code", "execution_count": None, "outputs": [], "id": "relu-public",
               "metadata": {"nbgrader": {"grade": True, "grade_id": "relu_public", "locked": True, "points": 0,
@@ -147,11 +147,11 @@ def test_export_shows_public_checks_as_pass_or_fail(tmp_path: Path) -> None:
     wrong = json.loads(json.dumps(notebook).replace("dx = dout * (x > 0)", "dx = dout"))
     for student, handed_in in [("alice", notebook), ("bob", wrong)]:
         (inbox / student).mkdir(parents=True)
-        (inbox / student / "layers.ipynb").write_text(json.dumps(handed_in))
+        (inbox / student / "1_layers.ipynb").write_text(json.dumps(handed_in))
     workspace = Workspace(tmp_path / "grading", source)
     collect(workspace, "toy", inbox)
     grade_class(workspace, "toy", workers=2, limits=Limits(cell_timeout=20, notebook_timeout=60), progress=False)
     export_csv(workspace, tmp_path / "grades.csv")
     rows = {r["student"]: r for r in csv.DictReader((tmp_path / "grades.csv").open())}
-    assert rows["alice"]["layers/relu_public"] == "pass" and rows["bob"]["layers/relu_public"] == "fail"
-    assert float(rows["alice"]["layers/relu_backward_tests"]) == 2.0
+    assert rows["alice"]["1_layers/relu_public"] == "pass" and rows["bob"]["1_layers/relu_public"] == "fail"
+    assert float(rows["alice"]["1_layers/relu_backward_tests"]) == 2.0

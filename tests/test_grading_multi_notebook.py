@@ -38,7 +38,7 @@ def test_a_complete_submission_of_a_multi_notebook_assignment_shows_no_unanswere
                 limits=Limits(cell_timeout=60, notebook_timeout=600))
 
     result = workspace.result("ada", "03_backprop")
-    deep = next(notebook for notebook in result.notebooks if notebook.name == "deep_networks.ipynb")
+    deep = next(notebook for notebook in result.notebooks if notebook.name == "3_deep_networks.ipynb")
     errors = [cell.error for cell in deep.cell_outputs if cell.error]
     assert not [error for error in errors if any(word in error for word in UNANSWERED)]
     write_all_feedback(workspace, "03_backprop")
@@ -50,8 +50,8 @@ def test_check_loads_the_earlier_answers_from_the_students_course_tree(tmp_path:
     course = tmp_path / "course"
     for assignment in LOADED:
         shutil.copytree(SOLUTIONS / assignment, course / assignment)
-    cli(["--source", str(SOLUTIONS), "check", str(course / "03_backprop" / "deep_networks.ipynb"),
+    cli(["--source", str(SOLUTIONS), "check", str(course / "03_backprop" / "3_deep_networks.ipynb"),
          "--cell-timeout", "60"])
     report = capsys.readouterr().out
-    assert "deep_networks.ipynb" in report
+    assert "3_deep_networks.ipynb" in report
     assert not [word for word in UNANSWERED if word in report]

@@ -29,7 +29,7 @@ from autograder.grading.workspace import Workspace
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 SOURCE = Path(__file__).parent / "fixtures" / "grading_course" / "solutions"
-NOTEBOOK = "layers.ipynb"
+NOTEBOOK = "1_layers.ipynb"
 LIMITS = Limits(cell_timeout=20, notebook_timeout=60)
 HIDDEN_LINES = ["check_affine_backward(affine_backward, seed=1)", "relu_score(relu_backward, points=2)"]
 EXPECTED = {  # student -> (affine points, relu points)
@@ -112,23 +112,23 @@ def test_every_test_cell_gets_the_checkers_points_in_nbgraders_gradebook(graded:
 def test_a_wrong_gradient_is_explained_with_a_heat_map_and_no_hidden_code(graded: Workspace) -> None:
     pages = write_all_feedback(graded, "toy")
     assert sum(page.name == NOTEBOOK.replace(".ipynb", ".html") for page in pages) == len(EXPECTED)
-    page = (graded.feedback / "carol" / "toy" / "layers.html").read_text()
+    page = (graded.feedback / "carol" / "toy" / "1_layers.html").read_text()
     assert "dw is wrong" in page
     assert "data:image/png;base64," in page
     assert "http" not in page.replace("http-equiv", "")  # self-contained: no external assets
     for student in EXPECTED:
-        text = (graded.feedback / student / "toy" / "layers.html").read_text()
+        text = (graded.feedback / student / "toy" / "1_layers.html").read_text()
         assert not any(line in text for line in HIDDEN_LINES)
 
 
 def test_export_has_points_per_notebook_and_test_and_a_reason_for_every_point_lost(graded: Workspace, tmp_path: Path) -> None:
     assert export_csv(graded, tmp_path / "grades.csv") == len(EXPECTED)
     rows = {r["student"]: r for r in csv.DictReader((tmp_path / "grades.csv").open())}
-    assert float(rows["carol"]["layers/affine_backward_tests"]) == 0.0
-    assert float(rows["carol"]["layers/relu_backward_tests"]) == 2.0
-    assert float(rows["alice"]["layers"]) == 5.0
+    assert float(rows["carol"]["1_layers/affine_backward_tests"]) == 0.0
+    assert float(rows["carol"]["1_layers/relu_backward_tests"]) == 2.0
+    assert float(rows["alice"]["1_layers"]) == 5.0
     assert rows["alice"]["reason"] == ""
-    assert rows["carol"]["reason"].startswith("layers/affine_backward_tests (0/3): ") and "dw is wrong" in rows["carol"]["reason"]
+    assert rows["carol"]["reason"].startswith("1_layers/affine_backward_tests (0/3): ") and "dw is wrong" in rows["carol"]["reason"]
     assert "\n" not in rows["carol"]["reason"]
     assert "missing" in rows["frank"]["reason"]
     assert "could not be opened" in rows["eve"]["reason"]
@@ -251,7 +251,7 @@ def test_the_command_line_runs_the_whole_pipeline(tmp_path: Path, inbox: Path, c
     assert "graded 6 submission(s)" in capsys.readouterr().out
     assert cli(base + ["grade", "toy"]) == 0
     assert "graded 0 submission(s); 6 already graded" in capsys.readouterr().out
-    assert cli(base + ["feedback"]) == 0 and (tmp_path / "grading" / "feedback" / "carol" / "toy" / "layers.html").is_file()
+    assert cli(base + ["feedback"]) == 0 and (tmp_path / "grading" / "feedback" / "carol" / "toy" / "1_layers.html").is_file()
     assert cli(base + ["export", "--output", str(tmp_path / "out.csv")]) == 0
     assert len(list(csv.DictReader((tmp_path / "out.csv").open()))) == len(EXPECTED)
     capsys.readouterr()

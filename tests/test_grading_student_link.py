@@ -131,7 +131,7 @@ def test_bpk_grade_check_takes_the_hidden_points_of_a_sigmoid_that_overflows(tmp
 
     from autograder.grading.self_check import check_notebook
 
-    naive = PlantedBug("sigmoid_forward/naive_exp", "03_backprop/layers.ipynb", "sigmoid_forward",
+    naive = PlantedBug("sigmoid_forward/naive_exp", "03_backprop/1_layers.ipynb", "sigmoid_forward",
                        NAIVE_SIGMOID.split("\n", 1)[1], "overflow encountered in exp")
     result, hidden = check_notebook(write_course(naive, tmp_path), SOLUTIONS, Limits(cell_timeout=60, notebook_timeout=300))
     tests = {test.grade_id: test for test in result.tests}
@@ -151,7 +151,7 @@ def test_a_warning_of_a_category_the_grader_does_not_know_keeps_its_name(session
 def test_the_sandbox_sees_only_its_own_folder(session: StudentSession, tmp_path: Path) -> None:
     (tmp_path / "mine.txt").write_text("mine")
     assert session.run_cell("print(open('mine.txt').read())").output == "mine\n"
-    blocked = session.run_cell(f"open({str(SOURCE / 'toy' / 'layers.ipynb')!r}).read()")
+    blocked = session.run_cell(f"open({str(SOURCE / 'toy' / '1_layers.ipynb')!r}).read()")
     assert not blocked.ok and "PermissionError" in blocked.error
     assert not session.run_cell("import socket\nsocket.create_connection(('127.0.0.1', 22), timeout=1)").ok
 
@@ -176,11 +176,11 @@ def test_heat_maps_come_from_the_checks_details_and_keep_uncompared_elements_bla
 
 def test_collect_takes_the_latest_submission_from_an_nbgrader_exchange(tmp_path: Path) -> None:
     inbound = tmp_path / "exchange" / "course" / "inbound"
-    notebook = (SOURCE / "toy" / "layers.ipynb").read_text()
+    notebook = (SOURCE / "toy" / "1_layers.ipynb").read_text()
     for stamp, text in [("2026-01-01 10:00:00.000000 UTC", "old"), ("2026-01-02 10:00:00.000000 UTC", "new")]:
         folder = inbound / f"ana+toy+{stamp}+abc{text}"
         folder.mkdir(parents=True)
-        (folder / "layers.ipynb").write_text(notebook)
+        (folder / "1_layers.ipynb").write_text(notebook)
         (folder / "which.txt").write_text(text)
     (inbound / "ana+other+2026-01-03 10:00:00.000000 UTC+xyz").mkdir()
     workspace = Workspace(tmp_path / "grading", SOURCE)

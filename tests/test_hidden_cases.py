@@ -78,7 +78,7 @@ def test_an_emptied_secret_is_an_error_that_says_what_to_do(tmp_path: Path) -> N
 
 
 def test_a_ta_derives_a_students_salt_from_the_workspace_secret(tmp_path: Path) -> None:
-    notebook = tmp_path / "mine" / "toy" / "layers.ipynb"
+    notebook = tmp_path / "mine" / "toy" / "1_layers.ipynb"
     with pytest.raises(ValueError, match="no hidden-case secret yet"):
         student_case_salt(notebook, TOY_SOURCE, tmp_path / "grading", "alice")
     secret = Workspace(tmp_path / "grading", TOY_SOURCE).case_secret()
@@ -86,16 +86,16 @@ def test_a_ta_derives_a_students_salt_from_the_workspace_secret(tmp_path: Path) 
 
 
 def test_check_for_a_student_needs_the_workspace_that_graded_them(tmp_path: Path, capsys) -> None:
-    notebook = tmp_path / "toy" / "layers.ipynb"
+    notebook = tmp_path / "toy" / "1_layers.ipynb"
     notebook.parent.mkdir()
-    notebook.write_text(json.dumps(json.loads((TOY_SOURCE / "toy" / "layers.ipynb").read_text())))
+    notebook.write_text(json.dumps(json.loads((TOY_SOURCE / "toy" / "1_layers.ipynb").read_text())))
     assert cli(["--workspace", str(tmp_path / "grading"), "--source", str(TOY_SOURCE),
                 "check", str(notebook), "--student", "alice"]) == 2
     assert "has no hidden-case secret yet" in capsys.readouterr().err
 
 
 def test_grading_json_records_the_salt() -> None:
-    result = SubmissionResult("alice", "toy", [NotebookResult("layers.ipynb", [])], case_salt=2**63 + 5)
+    result = SubmissionResult("alice", "toy", [NotebookResult("1_layers.ipynb", [])], case_salt=2**63 + 5)
     assert json.loads(result.to_json())["case_salt"] == 2**63 + 5
     assert SubmissionResult.from_json(result.to_json()).case_salt == 2**63 + 5
     assert SubmissionResult.from_json(SubmissionResult("bob", "toy", []).to_json()).case_salt is None
@@ -136,7 +136,7 @@ def test_a_message_about_a_salted_case_does_not_name_a_seed_that_reproduces_it()
 
 
 def test_the_self_check_report_says_which_hidden_cases_it_drew() -> None:
-    result = NotebookResult("layers.ipynb", [trusted_check.TestOutcome("tests", 2.0, 2.0)])
+    result = NotebookResult("1_layers.ipynb", [trusted_check.TestOutcome("tests", 2.0, 2.0)])
     assert "hidden tests ran on their fixed cases; the TA's grading draws other" in format_report(result, True)
     assert "case salt 77" in format_report(result, True, 77)
     assert "fixed cases" not in format_report(result, False)
@@ -190,7 +190,7 @@ RECORDS_INPUTS = """def affine_backward(dout, cache):
 def _recording_notebook() -> dict:
     """The toy solution, with an affine_backward that keeps the first input of each call it gets,
     and a last cell that prints them into the graded record."""
-    notebook = json.loads((TOY_SOURCE / "toy" / "layers.ipynb").read_text())
+    notebook = json.loads((TOY_SOURCE / "toy" / "1_layers.ipynb").read_text())
     for cell in notebook["cells"]:
         if cells.grade_id(cell) == "affine_backward":
             cell["source"] = "SEEN = []\n" + RECORDS_INPUTS
@@ -209,7 +209,7 @@ def test_two_students_get_the_same_public_case_and_different_hidden_cases(tmp_pa
     for student in ("alice", "bob"):
         folder = workspace.submission_dir(student, "toy")
         folder.mkdir(parents=True)
-        (folder / "layers.ipynb").write_text(json.dumps(_recording_notebook()))
+        (folder / "1_layers.ipynb").write_text(json.dumps(_recording_notebook()))
     grade_class(workspace, "toy", workers=1, limits=LIMITS, progress=False)
 
     secret = workspace.case_secret()
@@ -231,6 +231,6 @@ def test_two_students_get_the_same_public_case_and_different_hidden_cases(tmp_pa
         assert not path.is_file() or not any(text in path.read_bytes() for text in (secret, *salts)), path
 
     # the TA reruns alice's notebook on her very cases, with the salt grading.json recorded
-    handed_in = workspace.submission_dir("alice", "toy") / "layers.ipynb"
+    handed_in = workspace.submission_dir("alice", "toy") / "1_layers.ipynb"
     again, _ = check_notebook(handed_in, TOY_SOURCE, LIMITS, workspace.result("alice", "toy").case_salt)
     assert again.points == again.max_points and _seen(again.cell_outputs) == seen["alice"]

@@ -321,7 +321,7 @@ TWO_LAYER_INPUTS = {
 
 
 def two_layer_pair():
-    definitions = references._notebook_definitions("03_backprop/two_layer_net.ipynb")
+    definitions = references._notebook_definitions("03_backprop/2_two_layer_net.ipynb")
     return definitions["two_layer_net_forward"], definitions["two_layer_net_backward"]
 
 

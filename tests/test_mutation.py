@@ -28,7 +28,7 @@ def test_mutants_are_one_change_each_and_named_by_it():
 @pytest.mark.slow
 def test_no_mutant_of_notebook_one_survives_unexplained():
     run = subprocess.run(
-        [sys.executable, str(ROOT / "tools" / "mutation_check.py"), "01_gradients/autograd.ipynb", "01_gradients/gradients.ipynb"],
+        [sys.executable, str(ROOT / "tools" / "mutation_check.py"), "01_gradients/2_autograd.ipynb", "01_gradients/1_gradients.ipynb"],
         capture_output=True, text=True, timeout=600,
     )
     assert run.returncode == 0, run.stdout + run.stderr

@@ -7,7 +7,7 @@ arguments. And ``two_layer_net_backward``, the one exercise with no library coun
 checked here the way the library's graded functions are checked in their own tests: its reference
 answer passes the grading check, and typical mistakes fail it.
 
-deep_networks.ipynb trains networks on the student's layers. The student edition of the library
+3_deep_networks.ipynb trains networks on the student's layers. The student edition of the library
 leaves out every update rule until notebook 4, so the notebook must train with its own
 gradient-descent step: the slow tests run the released notebook on the student edition, once with
 the answers of notebooks 2 and 3 filled in (it must run without an error) and once with notebook
@@ -34,8 +34,8 @@ from backpropkit.backend import namespace
 ROOT = Path(__file__).resolve().parents[1]
 BUILDERS = ROOT / "tools" / "notebooks"
 NOTEBOOKS = {
-    "03_backprop": ("layers", "two_layer_net", "deep_networks"),
-    "04_optimization": ("update_rules", "schedules"),
+    "03_backprop": ("1_layers", "2_two_layer_net", "3_deep_networks", "4_sequential"),
+    "04_optimization": ("1_update_rules", "2_schedules"),
 }
 ALL_NOTEBOOKS = [(assignment, name) for assignment, names in NOTEBOOKS.items() for name in names]
 
@@ -73,7 +73,7 @@ def test_committed_notebook_is_what_its_builder_writes(assignment: str, name: st
     builder = _load_builder(assignment)
     # Inside the repository (the builder reports paths relative to it), in a git-ignored folder.
     built = ROOT / ".pytest_cache" / "notebooks_03_04" / assignment / f"{name}.ipynb"
-    getattr(builder, f"{name}_notebook")().write(built)
+    getattr(builder, f"{name.split('_', 1)[1]}_notebook")().write(built)  # "1_layers" -> layers_notebook
     committed = ROOT / "solutions" / assignment / f"{name}.ipynb"
     assert built.read_text() == committed.read_text(), (
         f"{committed.relative_to(ROOT)} differs from its builder: run python tools/notebooks/{assignment}.py"
@@ -167,7 +167,7 @@ def test_answer_cells_use_only_names_the_notebook_defines(assignment: str, name:
 
 def _two_layer_functions(answer_source: str | None = None) -> tuple:
     """two_layer_net_forward and two_layer_net_backward as defined by the solution notebook."""
-    notebook = _read("03_backprop", "two_layer_net")
+    notebook = _read("03_backprop", "2_two_layer_net")
     forward_source = next(
         cell.source for cell in notebook.cells if cell.metadata.get("nbgrader", {}).get("grade_id") == "two_layer_net_forward"
     )
@@ -206,7 +206,7 @@ def test_two_layer_net_reference_answer_passes_the_check() -> None:
     ],
 )
 def test_two_layer_net_check_catches_mistakes(right: str, wrong: str, mistake: str) -> None:
-    source = _answer_cells(_read("03_backprop", "two_layer_net"))["two_layer_net_backward"]
+    source = _answer_cells(_read("03_backprop", "2_two_layer_net"))["two_layer_net_backward"]
     assert right in source, f"the reference answer no longer contains {right!r}"
     planted = source.replace(right, wrong).replace("b2_like(delta2)", "xp.ones_like(delta2[0])")
     forward, backward = _two_layer_functions(planted)
@@ -224,12 +224,12 @@ def test_two_layer_net_forward_is_stable_for_large_logits() -> None:
     assert np.isfinite(cost) and float(cost) > 50  # confidently wrong: a large but finite cost
 
 
-# --- deep_networks.ipynb on the student edition -----------------------------------------------
+# --- 3_deep_networks.ipynb on the student edition -----------------------------------------------
 
 
 def test_deep_networks_trains_only_with_update_rules_it_defines() -> None:
     # A rule named by string ("adam") comes from the library, where students only get a stub.
-    notebook = _read("03_backprop", "deep_networks")
+    notebook = _read("03_backprop", "3_deep_networks")
     defined: set[str] = set()
     trainer_calls = 0
     for cell in notebook.cells:
@@ -241,14 +241,14 @@ def test_deep_networks_trains_only_with_update_rules_it_defines() -> None:
                 trainer_calls += 1
                 rule = node.args[1] if len(node.args) > 1 else next(k.value for k in node.keywords if k.arg == "update_rule")
                 assert isinstance(rule, ast.Name) and rule.id in defined, (
-                    f"deep_networks.ipynb trains with {ast.unparse(rule)}, which is not a function the notebook defines"
+                    f"3_deep_networks.ipynb trains with {ast.unparse(rule)}, which is not a function the notebook defines"
                 )
         defined |= _names_defined_by(source)
     assert trainer_calls > 0
 
 
 def _run_deep_networks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, answered: set[str]) -> nbformat.NotebookNode:
-    return _run_released(tmp_path, monkeypatch, "deep_networks", ["linear_classifiers", "layers"], answered=answered)
+    return _run_released(tmp_path, monkeypatch, "3_deep_networks", ["1_linear_classifiers", "1_layers"], answered=answered)
 
 
 def _run_released(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, earlier: list[str], *,
@@ -260,7 +260,7 @@ def _run_released(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, ea
 
     course = tmp_path / "course"
     for notebook_name in [*earlier, name]:
-        assignment = "02_linear_classifiers" if notebook_name == "linear_classifiers" else "03_backprop"
+        assignment = "02_linear_classifiers" if notebook_name == "1_linear_classifiers" else "03_backprop"
         source = ROOT / ("solutions" if notebook_name in answered else "course") / assignment / f"{notebook_name}.ipynb"
         (course / assignment).mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, course / assignment / f"{notebook_name}.ipynb")
@@ -283,21 +283,21 @@ def _outputs(notebook: nbformat.NotebookNode, output_type: str) -> list[nbformat
 
 @pytest.mark.slow
 def test_deep_networks_runs_on_the_student_edition_once_notebooks_2_and_3_are_answered(tmp_path, monkeypatch) -> None:
-    notebook = _run_deep_networks(tmp_path, monkeypatch, answered={"linear_classifiers", "layers"})
+    notebook = _run_deep_networks(tmp_path, monkeypatch, answered={"1_linear_classifiers", "1_layers"})
     errors = [f"{error.ename}: {error.evalue}" for error in _outputs(notebook, "error")]
-    assert not errors, f"deep_networks.ipynb failed for a student who answered notebooks 2 and 3: {errors}"
+    assert not errors, f"3_deep_networks.ipynb failed for a student who answered notebooks 2 and 3: {errors}"
     stderr = [stream.text for stream in _outputs(notebook, "stream") if stream.name == "stderr"]
-    assert not stderr, f"deep_networks.ipynb wrote to stderr: {stderr}"
+    assert not stderr, f"3_deep_networks.ipynb wrote to stderr: {stderr}"
     printed = "".join(stream.text for stream in _outputs(notebook, "stream") if stream.name == "stdout")
     assert "test accuracy" in printed and "dead units per hidden layer" in printed
 
 
 @pytest.mark.slow
 def test_sequential_reproduces_the_hand_written_two_layer_net_on_the_students_answers(tmp_path, monkeypatch) -> None:
-    notebook = _run_released(tmp_path, monkeypatch, "sequential", ["linear_classifiers", "layers", "two_layer_net"],
-                             answered={"linear_classifiers", "layers", "two_layer_net"})
+    notebook = _run_released(tmp_path, monkeypatch, "4_sequential", ["1_linear_classifiers", "1_layers", "2_two_layer_net"],
+                             answered={"1_linear_classifiers", "1_layers", "2_two_layer_net"})
     errors = [f"{error.ename}: {error.evalue}" for error in _outputs(notebook, "error")]
-    assert not errors, f"sequential.ipynb failed for a student who answered notebooks 2 and 3: {errors}"
+    assert not errors, f"4_sequential.ipynb failed for a student who answered notebooks 2 and 3: {errors}"
     printed = "".join(stream.text for stream in _outputs(notebook, "stream") if stream.name == "stdout")
     assert printed.count("yours") == 7, printed  # every layer it trains is the student's
     differences = [float(line.split(":")[-1]) for line in printed.splitlines()
@@ -310,12 +310,12 @@ def test_sequential_reproduces_the_hand_written_two_layer_net_on_the_students_an
 
 @pytest.mark.slow
 def test_deep_networks_with_notebook_3_blank_fails_only_on_its_exercises(tmp_path, monkeypatch) -> None:
-    notebook = _run_deep_networks(tmp_path, monkeypatch, answered={"linear_classifiers"})
-    exercises = set(_answer_cells(_read("03_backprop", "layers")))
+    notebook = _run_deep_networks(tmp_path, monkeypatch, answered={"1_linear_classifiers"})
+    exercises = set(_answer_cells(_read("03_backprop", "1_layers")))
     errors = _outputs(notebook, "error")
-    assert errors, "the blank release of layers.ipynb should leave deep_networks.ipynb unable to train"
+    assert errors, "the blank release of 1_layers.ipynb should leave 3_deep_networks.ipynb unable to train"
     for error in errors:
         named = error.evalue.split(":")[0]
         assert error.ename == "NotImplementedError" and named in exercises, (
-            f"expected only unanswered exercises of layers.ipynb, got {error.ename}: {error.evalue}"
+            f"expected only unanswered exercises of 1_layers.ipynb, got {error.ename}: {error.evalue}"
         )

@@ -25,9 +25,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 BUILDERS = ROOT / "tools" / "notebooks"
 GRADED = [
-    ROOT / "solutions" / "05_regularization" / "dropout.ipynb",
-    ROOT / "solutions" / "05_regularization" / "batchnorm.ipynb",
-    ROOT / "solutions" / "06_convnets" / "conv_pool.ipynb",
+    ROOT / "solutions" / "05_regularization" / "1_dropout.ipynb",
+    ROOT / "solutions" / "05_regularization" / "2_batchnorm.ipynb",
+    ROOT / "solutions" / "06_convnets" / "1_conv_pool.ipynb",
 ]
 SOLUTION_REGION = re.compile(r"^(\s*)### BEGIN SOLUTION\n.*?^\s*### END SOLUTION\n?", re.MULTILINE | re.DOTALL)
 HIDDEN_MARKERS = re.compile(r"^\s*### (BEGIN|END) HIDDEN TESTS\s*$", re.MULTILINE)
@@ -139,11 +139,11 @@ def _builder(name: str):
 @pytest.mark.parametrize(
     "builder, function, notebook",
     [
-        ("05_regularization", "dropout_notebook", "solutions/05_regularization/dropout.ipynb"),
-        ("05_regularization", "batchnorm_notebook", "solutions/05_regularization/batchnorm.ipynb"),
-        ("06_convnets", "conv_pool_notebook", "solutions/06_convnets/conv_pool.ipynb"),
-        ("06_convnets", "convnet_notebook", "solutions/06_convnets/convnet.ipynb"),
-        ("07_gpus", "gpus_notebook", "solutions/07_gpus/gpus.ipynb"),
+        ("05_regularization", "dropout_notebook", "solutions/05_regularization/1_dropout.ipynb"),
+        ("05_regularization", "batchnorm_notebook", "solutions/05_regularization/2_batchnorm.ipynb"),
+        ("06_convnets", "conv_pool_notebook", "solutions/06_convnets/1_conv_pool.ipynb"),
+        ("06_convnets", "convnet_notebook", "solutions/06_convnets/2_convnet.ipynb"),
+        ("07_gpus", "gpus_notebook", "solutions/07_gpus/1_gpus.ipynb"),
     ],
 )
 def test_builders_reproduce_the_committed_notebooks(builder: str, function: str, notebook: str, tmp_path: Path) -> None:

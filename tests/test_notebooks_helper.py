@@ -31,7 +31,7 @@ def _write(path: Path, *cells: nbformat.NotebookNode) -> Path:
 
 
 def test_answered_functions_come_back_by_name_with_the_first_cells_imports(tmp_path: Path) -> None:
-    path = _write(tmp_path / "layers.ipynb", new_code_cell(SETUP), new_markdown_cell("text"),
+    path = _write(tmp_path / "1_layers.ipynb", new_code_cell(SETUP), new_markdown_cell("text"),
                   new_code_cell("raise RuntimeError('a cell that is neither setup nor an answer must not run')"),
                   _answer("twice", TWICE), _answer("relu_forward", RELU))
     yours = answers_from(path)
@@ -49,7 +49,7 @@ def test_a_later_notebook_replaces_functions_of_the_same_name(tmp_path: Path) ->
 
 
 def test_an_unanswered_function_names_the_notebook_to_answer_it_in(tmp_path: Path) -> None:
-    path = _write(tmp_path / "layers.ipynb", new_code_cell(SETUP), _answer("relu_forward", STUB))
+    path = _write(tmp_path / "1_layers.ipynb", new_code_cell(SETUP), _answer("relu_forward", STUB))
     relu_forward = answers_from(path)["relu_forward"]
     with pytest.raises(NotImplementedError, match=r"^relu_forward: not answered yet in .*layers\.ipynb"):
         relu_forward(np.zeros(2))
@@ -57,7 +57,7 @@ def test_an_unanswered_function_names_the_notebook_to_answer_it_in(tmp_path: Pat
 
 def test_an_unanswered_function_called_inside_an_answer_keeps_its_own_message(tmp_path: Path) -> None:
     calls_a_stub = "def relu_twice(x):\n    return relu_forward(relu_forward(x)[0])"
-    path = _write(tmp_path / "layers.ipynb", new_code_cell(SETUP), _answer("relu_forward", STUB),
+    path = _write(tmp_path / "1_layers.ipynb", new_code_cell(SETUP), _answer("relu_forward", STUB),
                   _answer("relu_twice", calls_a_stub))
     with pytest.raises(NotImplementedError, match=r"^relu_forward: not answered yet"):
         answers_from(path)["relu_twice"](np.zeros(2))
@@ -65,19 +65,19 @@ def test_an_unanswered_function_called_inside_an_answer_keeps_its_own_message(tm
 
 def test_a_missing_notebook_prints_one_line_and_the_library_fills_in(tmp_path, monkeypatch, capsys) -> None:
     monkeypatch.chdir(tmp_path)
-    yours = answers_from("layers.ipynb")
+    yours = answers_from("1_layers.ipynb")
     assert yours == {}
-    assert capsys.readouterr().out == "layers.ipynb not found next to this notebook: the library's functions are used instead\n"
+    assert capsys.readouterr().out == "1_layers.ipynb not found next to this notebook: the library's functions are used instead\n"
     layers = LayerSet.from_namespace(yours, fallback=LayerSet.reference())
     assert layers.relu_forward is library_relu_forward
 
 
 def test_a_missing_notebook_does_not_hide_the_answers_of_the_others(tmp_path, monkeypatch, capsys) -> None:
     monkeypatch.chdir(tmp_path)
-    _write(tmp_path / "layers.ipynb", new_code_cell(SETUP), _answer("relu_forward", RELU))
-    yours = answers_from("../elsewhere/linear_classifiers.ipynb", "layers.ipynb")
+    _write(tmp_path / "1_layers.ipynb", new_code_cell(SETUP), _answer("relu_forward", RELU))
+    yours = answers_from("../elsewhere/1_linear_classifiers.ipynb", "1_layers.ipynb")
     assert list(yours) == ["relu_forward"]
-    assert "../elsewhere/linear_classifiers.ipynb not found" in capsys.readouterr().out
+    assert "../elsewhere/1_linear_classifiers.ipynb not found" in capsys.readouterr().out
     assert LayerSet.from_namespace(yours, fallback=LayerSet.reference()).relu_forward is yours["relu_forward"]
 
 
@@ -93,7 +93,7 @@ def test_a_file_that_is_not_a_notebook_is_named_in_the_error(tmp_path: Path, con
 
 
 def test_an_answer_cell_that_fails_to_run_is_named_in_the_error(tmp_path: Path) -> None:
-    path = _write(tmp_path / "layers.ipynb", new_code_cell(SETUP), _answer("relu_forward", RELU),
+    path = _write(tmp_path / "1_layers.ipynb", new_code_cell(SETUP), _answer("relu_forward", RELU),
                   _answer("relu_backward", "def relu_backward(dout, cache)\n    return dout"))
     with pytest.raises(RuntimeError, match=r"layers\.ipynb, cell 'relu_backward' failed: SyntaxError"):
         answers_from(path)
@@ -109,7 +109,7 @@ def test_magics_run_through_ipython_when_it_is_running(tmp_path, monkeypatch) ->
     from IPython.core.interactiveshell import InteractiveShell
 
     monkeypatch.delenv("BACKPROPKIT_MAGIC_RAN", raising=False)
-    path = _write(tmp_path / "layers.ipynb", new_code_cell("%env BACKPROPKIT_MAGIC_RAN=yes\nimport os"),
+    path = _write(tmp_path / "1_layers.ipynb", new_code_cell("%env BACKPROPKIT_MAGIC_RAN=yes\nimport os"),
                   _answer("magic_ran", "def magic_ran():\n    return os.environ['BACKPROPKIT_MAGIC_RAN']"))
     InteractiveShell.instance()
     try:

@@ -22,12 +22,12 @@ LIMITS = Limits(cell_timeout=20, notebook_timeout=60)
 
 def _hand_in(inbox: Path, student: str, notebook: dict) -> Path:
     (inbox / student).mkdir(parents=True, exist_ok=True)
-    (inbox / student / "layers.ipynb").write_text(json.dumps(notebook))
+    (inbox / student / "1_layers.ipynb").write_text(json.dumps(notebook))
     return inbox
 
 
 def test_a_resubmission_is_kept_marked_stale_and_regraded(tmp_path: Path) -> None:
-    solved = json.loads((SOURCE / "toy" / "layers.ipynb").read_text())
+    solved = json.loads((SOURCE / "toy" / "1_layers.ipynb").read_text())
     blank = json.loads(json.dumps(solved).replace("dx = dout * (x > 0)", "dx = 0 * dout"))
     workspace = Workspace(tmp_path / "grading", SOURCE)
     collect(workspace, "toy", _hand_in(tmp_path / "first", "bob", blank))
@@ -38,7 +38,7 @@ def test_a_resubmission_is_kept_marked_stale_and_regraded(tmp_path: Path) -> Non
 
     collect(workspace, "toy", _hand_in(tmp_path / "second", "bob", solved))
     versions = list(workspace.versions_dir("bob", "toy").iterdir())
-    assert len(versions) == 1 and "dx = 0 * dout" in (versions[0] / "layers.ipynb").read_text()
+    assert len(versions) == 1 and "dx = 0 * dout" in (versions[0] / "1_layers.ipynb").read_text()
     rows = {row.student: row for row in status_rows(workspace, "toy")}
     assert rows["bob"].state == "stale" and "handed in again" in rows["bob"].reason
     assert rows["alice"].state == "graded"
@@ -66,7 +66,7 @@ def test_a_late_hand_in_gets_the_penalty_of_nbgraders_plugin(tmp_path: Path) -> 
     workspace = Workspace(tmp_path / "grading", course / "solutions")
     with workspace.gradebook() as gradebook:  # what `nbgrader db assignment add toy --duedate=...` records
         gradebook.update_or_create_assignment("toy", duedate=datetime.now(timezone.utc) - timedelta(hours=2))
-    solved = json.loads((SOURCE / "toy" / "layers.ipynb").read_text())
+    solved = json.loads((SOURCE / "toy" / "1_layers.ipynb").read_text())
     collect(workspace, "toy", _hand_in(tmp_path / "inbox", "late", solved))
     grade_class(workspace, "toy", workers=1, limits=LIMITS, progress=False)
 

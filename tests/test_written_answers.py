@@ -29,7 +29,7 @@ from autograder.grading.trusted_check import TestOutcome
 from autograder.grading.workspace import Workspace
 
 FIXTURE = Path(__file__).parent / "fixtures" / "grading_course" / "solutions"
-ASSIGNMENT, NOTEBOOK, QUESTION = "toy", "layers.ipynb", "explain_relu"
+ASSIGNMENT, NOTEBOOK, QUESTION = "toy", "1_layers.ipynb", "explain_relu"
 MODEL_ANSWER = "A unit whose input is negative for every example passes no gradient, so it never learns again."
 WRITTEN_CELL = {
     "cell_type": "markdown",
@@ -113,11 +113,11 @@ def test_grade_leaves_a_written_answer_waiting_and_status_and_csv_count_it(works
     rows = {row.student: row for row in status_rows(workspace, ASSIGNMENT)}
     assert (rows["alice"].points, rows["alice"].written_waiting) == ("5/7", 1)
     assert (rows["bob"].points, rows["bob"].written_waiting) == ("2/7", 1)
-    assert any("layers/explain_relu (?/2): written answer, waiting" in line for line in rows["alice"].lost)
+    assert any("1_layers/explain_relu (?/2): written answer, waiting" in line for line in rows["alice"].lost)
     assert "2 written answer(s) in 2 submission(s) wait to be graded by hand" in format_table(list(rows.values()))
 
     table = exported(workspace, tmp_path / "grades.csv")
-    assert table["alice"]["written_waiting"] == "1" and table["alice"][f"layers/{QUESTION}"] == "waiting"
+    assert table["alice"]["written_waiting"] == "1" and table["alice"][f"1_layers/{QUESTION}"] == "waiting"
     assert (float(table["alice"]["score"]), float(table["alice"]["max_score"])) == (5.0, 7.0)
 
 
@@ -129,16 +129,16 @@ def test_a_grade_given_in_the_gradebook_joins_status_csv_and_feedback(workspace:
     row = status_rows(workspace, ASSIGNMENT)[0]
     assert (row.points, row.written_waiting) == ("4.5/7", 0)
     assert "written answer(s)" not in format_table([row])
-    assert "layers/explain_relu (1.5/2): written answer: Right idea" in "\n".join(row.lost)
+    assert "1_layers/explain_relu (1.5/2): written answer: Right idea" in "\n".join(row.lost)
     table = exported(workspace, tmp_path / "grades.csv")["alice"]
     assert (float(table["score"]), float(table["final_score"]), table["written_waiting"]) == (4.5, 4.5, "0")
-    assert float(table[f"layers/{QUESTION}"]) == 1.5
+    assert float(table[f"1_layers/{QUESTION}"]) == 1.5
 
     write_all_feedback(workspace, ASSIGNMENT)
     summary = (workspace.feedback / "alice" / f"{ASSIGNMENT}.html").read_text()
-    page = (workspace.feedback / "alice" / ASSIGNMENT / "layers.html").read_text()
+    page = (workspace.feedback / "alice" / ASSIGNMENT / "1_layers.html").read_text()
     assert "4.5 / 7 points" in summary and "wait to be graded" not in summary
-    assert "layers.ipynb: 4.5 / 7 points" in page
+    assert "1_layers.ipynb: 4.5 / 7 points" in page
     assert "Right idea; say what the learning rate has to do with it." in page
 
 

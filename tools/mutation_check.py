@@ -16,7 +16,7 @@ plots and training runs, are skipped); each mutant re-executes only the mutated 
 the test cells, then the solution's definition is put back.
 
     .venv/bin/python tools/mutation_check.py                        # every notebook
-    .venv/bin/python tools/mutation_check.py 01_gradients/autograd.ipynb
+    .venv/bin/python tools/mutation_check.py 01_gradients/2_autograd.ipynb
 
 Prints the kill rate per notebook and every survivor; survivors listed in ``EQUIVALENT`` (with the
 reason they cannot change a grade) are reported apart. Exits 1 when a survivor is unexplained.
@@ -51,31 +51,31 @@ _KINK = ("differs only where the input is exactly 0, a kink with no derivative: 
          "choice there (notebook 03 says so) and the checks never sample exactly 0")
 _SAME_AT_TIE = "at the tie both branches give the same value, so the result is unchanged"
 EQUIVALENT: dict[str, str] = {
-    "01_gradients/autograd.ipynb Value.__repr__: negates `f'Value({name}data={self.data:.6g}, grad={self.grad:.6g})'`":
+    "01_gradients/2_autograd.ipynb Value.__repr__: negates `f'Value({name}data={self.data:.6g}, grad={self.grad:.6g})'`":
         "repr is display only and never graded",
-    "01_gradients/autograd.ipynb Value.__repr__: doubles `f'Value({name}data={self.data:.6g}, grad={self.grad:.6g})'`":
+    "01_gradients/2_autograd.ipynb Value.__repr__: doubles `f'Value({name}data={self.data:.6g}, grad={self.grad:.6g})'`":
         "repr is display only and never graded (twice the text)",
-    "01_gradients/autograd.ipynb Value.sigmoid: flips `self.data >= 0` to `self.data > 0`":
+    "01_gradients/2_autograd.ipynb Value.sigmoid: flips `self.data >= 0` to `self.data > 0`":
         _SAME_AT_TIE + ": at a = 0 both give 1 / (1 + 1) = 0.5",
-    "01_gradients/autograd.ipynb Value.relu._backward: flips `self.data > 0` to `self.data >= 0`": _KINK,
-    "02_linear_classifiers/linear_classifiers.ipynb svm_loss_loops: flips `violation > 0` to `violation >= 0`":
+    "01_gradients/2_autograd.ipynb Value.relu._backward: flips `self.data > 0` to `self.data >= 0`": _KINK,
+    "02_linear_classifiers/1_linear_classifiers.ipynb svm_loss_loops: flips `violation > 0` to `violation >= 0`":
         _SAME_AT_TIE + " for the loss (a violation of 0 adds 0); the gradient differs only at a margin met "
         "exactly, a kink the checks never sample",
-    "02_linear_classifiers/linear_classifiers.ipynb svm_loss_loops: = for += in `dscores[i, j] += 1.0`":
+    "02_linear_classifiers/1_linear_classifiers.ipynb svm_loss_loops: = for += in `dscores[i, j] += 1.0`":
         "each (i, j) is visited once and starts at 0, so = and += give the same dscores",
-    "02_linear_classifiers/linear_classifiers.ipynb binary_cross_entropy_loss: flips `logits >= 0` to `logits > 0`":
+    "02_linear_classifiers/1_linear_classifiers.ipynb binary_cross_entropy_loss: flips `logits >= 0` to `logits > 0`":
         _SAME_AT_TIE + ": at logit 0 both give 1 / (1 + 1) = 0.5",
-    "03_backprop/layers.ipynb relu_forward: doubles `x`":
+    "03_backprop/1_layers.ipynb relu_forward: doubles `x`":
         "doubles the cache, which only the student's own relu_backward reads, through the sign of x",
-    "03_backprop/layers.ipynb relu_backward: flips `x > 0` to `x >= 0`": _KINK,
-    "03_backprop/layers.ipynb leaky_relu_forward: flips `x > 0` to `x >= 0`": _SAME_AT_TIE + ": x = alpha * x = 0",
-    "03_backprop/layers.ipynb leaky_relu_backward: flips `x > 0` to `x >= 0`": _KINK,
-    "03_backprop/layers.ipynb sigmoid_forward: flips `x >= 0` to `x > 0`": _SAME_AT_TIE + ": at x = 0 both give 0.5",
-    "03_backprop/layers.ipynb tanh_forward: negates `out` (#2)":
+    "03_backprop/1_layers.ipynb relu_backward: flips `x > 0` to `x >= 0`": _KINK,
+    "03_backprop/1_layers.ipynb leaky_relu_forward: flips `x > 0` to `x >= 0`": _SAME_AT_TIE + ": x = alpha * x = 0",
+    "03_backprop/1_layers.ipynb leaky_relu_backward: flips `x > 0` to `x >= 0`": _KINK,
+    "03_backprop/1_layers.ipynb sigmoid_forward: flips `x >= 0` to `x > 0`": _SAME_AT_TIE + ": at x = 0 both give 0.5",
+    "03_backprop/1_layers.ipynb tanh_forward: negates `out` (#2)":
         "negates the cache, which only the student's own tanh_backward reads, squared (1 - out**2)",
-    "04_optimization/schedules.ipynb with_warmup.warmed_up: flips `step < warmup_steps` to `step <= warmup_steps`":
+    "04_optimization/2_schedules.ipynb with_warmup.warmed_up: flips `step < warmup_steps` to `step <= warmup_steps`":
         _SAME_AT_TIE + ": at step = warmup_steps, schedule(0) * step / warmup_steps = schedule(0)",
-    "05_regularization/dropout.ipynb dropout_forward: flips `random.uniform(tuple(x.shape), like=x) < keep_prob` "
+    "05_regularization/1_dropout.ipynb dropout_forward: flips `random.uniform(tuple(x.shape), like=x) < keep_prob` "
     "to `random.uniform(tuple(x.shape), like=x) <= keep_prob`":
         "a uniform draw equals keep_prob exactly with probability about 2**-53 per element",
 }
@@ -305,7 +305,7 @@ def all_notebooks() -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("notebooks", nargs="*", help="e.g. 01_gradients/autograd.ipynb (default: all)")
+    parser.add_argument("notebooks", nargs="*", help="e.g. 01_gradients/2_autograd.ipynb (default: all)")
     notebooks = parser.parse_args(argv).notebooks or all_notebooks()
     os.environ["BACKPROPKIT_QUICK"] = "1"
     os.environ["MPLBACKEND"] = "Agg"

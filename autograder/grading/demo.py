@@ -31,7 +31,7 @@ class PlantedBug:
     """A typical mistake: in ``notebook``'s answer cell ``grade_id``, ``correct`` becomes ``mistaken``."""
 
     student: str
-    notebook: str  # "03_backprop/layers.ipynb"
+    notebook: str  # "03_backprop/1_layers.ipynb"
     grade_id: str
     correct: str
     mistaken: str
@@ -39,13 +39,13 @@ class PlantedBug:
 
 
 BUGS = [
-    PlantedBug("off_by_batch", "03_backprop/layers.ipynb", "affine_backward",
+    PlantedBug("off_by_batch", "03_backprop/1_layers.ipynb", "affine_backward",
                "dw = x.T @ dout", "dw = x.T @ dout / x.shape[0]", "dw divided by the batch size"),
-    PlantedBug("transposed_dw", "03_backprop/layers.ipynb", "affine_backward",
+    PlantedBug("transposed_dw", "03_backprop/1_layers.ipynb", "affine_backward",
                "dw = x.T @ dout", "dw = dout.T @ x", "dw transposed"),
-    PlantedBug("no_relu_mask", "03_backprop/layers.ipynb", "relu_backward",
+    PlantedBug("no_relu_mask", "03_backprop/1_layers.ipynb", "relu_backward",
                "dx = xp.where(x > 0, dout, 0.0)", "dx = dout", "ReLU backward without the mask"),
-    PlantedBug("overwrite_conv", "06_convnets/conv_pool.ipynb", "conv_backward_naive",
+    PlantedBug("overwrite_conv", "06_convnets/1_conv_pool.ipynb", "conv_backward_naive",
                "dx_padded[n, :, rows, cols] += ", "dx_padded[n, :, rows, cols] = ",
                "`=` instead of `+=` in conv backward"),
 ]

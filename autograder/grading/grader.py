@@ -35,7 +35,7 @@ def grade_submission(job: SubmissionJob) -> SubmissionResult:
     """Grade every notebook of ``job`` in a fresh temporary directory laid out as the student's
     course: ``course/<assignment>/`` holds the submission (its notebooks and files, writable), and
     beside it ``course/<other>/`` the student's notebooks of other assignments (readable only), so
-    that a notebook loading earlier answers (``answers_from("layers.ipynb")``,
+    that a notebook loading earlier answers (``answers_from("1_layers.ipynb")``,
     ``answers_from("../02_linear_classifiers/...")``) finds the student's own."""
     sandbox.become_subreaper()
     timings = {"kernel_start": 0.0, "execution": 0.0, "checks": 0.0}

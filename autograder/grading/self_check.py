@@ -85,7 +85,7 @@ def check_notebook(notebook: Path, source_root: Path, limits: Limits | None = No
     scratch = Path(tempfile.mkdtemp(prefix="bpk-check-"))
     try:
         library = build_student_library(scratch / "library")
-        # named as in the student's tree, so that "../03_backprop/layers.ipynb" finds its copy
+        # named as in the student's tree, so that "../03_backprop/1_layers.ipynb" finds its copy
         assignment = notebook.parent.resolve().name
         job = SubmissionJob("you", assignment, [NotebookJob(notebook.name, source, submitted)],
                             files, str(assignment_dir), library, limits or Limits(),

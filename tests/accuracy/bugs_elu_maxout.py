@@ -1,4 +1,4 @@
-"""Accuracy corpus of the ELU and maxout exercises (03_backprop/layers.ipynb).
+"""Accuracy corpus of the ELU and maxout exercises (03_backprop/1_layers.ipynb).
 
 ``BUGS``: mistakes students make in these functions, each with the phrase the grader's message
 must contain to name it. Their valid alternatives are in valid_answers.py.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from corpus import PlantedBug
 
-NOTEBOOK = "03_backprop/layers.ipynb"
+NOTEBOOK = "03_backprop/1_layers.ipynb"
 
 BUGS = [
     PlantedBug(

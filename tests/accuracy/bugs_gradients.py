@@ -11,8 +11,8 @@ import json
 
 from corpus import SOLUTIONS, PlantedBug
 
-GRADIENTS = "01_gradients/gradients.ipynb"
-AUTOGRAD = "01_gradients/autograd.ipynb"
+GRADIENTS = "01_gradients/1_gradients.ipynb"
+AUTOGRAD = "01_gradients/2_autograd.ipynb"
 
 
 def _solution(notebook: str, function: str) -> str:

@@ -16,10 +16,10 @@ import textwrap
 
 from tests.accuracy.corpus import SOLUTIONS, PlantedBug
 
-LAYERS = "03_backprop/layers.ipynb"
-BATCHNORM = "05_regularization/batchnorm.ipynb"
-DROPOUT = "05_regularization/dropout.ipynb"
-CONV_POOL = "06_convnets/conv_pool.ipynb"
+LAYERS = "03_backprop/1_layers.ipynb"
+BATCHNORM = "05_regularization/2_batchnorm.ipynb"
+DROPOUT = "05_regularization/1_dropout.ipynb"
+CONV_POOL = "06_convnets/1_conv_pool.ipynb"
 
 _REGION = re.compile(r"^(?P<indent>[ \t]*)### BEGIN SOLUTION\n.*?^[ \t]*### END SOLUTION\n", re.MULTILINE | re.DOTALL)
 

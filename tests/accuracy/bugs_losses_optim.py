@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from corpus import PlantedBug
 
-LINEAR = "02_linear_classifiers/linear_classifiers.ipynb"
-NETWORK = "03_backprop/two_layer_net.ipynb"
-RULES = "04_optimization/update_rules.ipynb"
-SCHEDULES = "04_optimization/schedules.ipynb"
-DROPOUT = "05_regularization/dropout.ipynb"
+LINEAR = "02_linear_classifiers/1_linear_classifiers.ipynb"
+NETWORK = "03_backprop/2_two_layer_net.ipynb"
+RULES = "04_optimization/1_update_rules.ipynb"
+SCHEDULES = "04_optimization/2_schedules.ipynb"
+DROPOUT = "05_regularization/1_dropout.ipynb"
 
 
 def _bug(label: str, notebook: str, source: str, mistake: str) -> PlantedBug:

@@ -25,7 +25,7 @@ SOLUTIONS = ROOT / "solutions"
 class PlantedBug:
     """One realistic mistake in one graded function.
 
-    ``notebook``: "<assignment>/<file>" under solutions/, e.g. "03_backprop/layers.ipynb".
+    ``notebook``: "<assignment>/<file>" under solutions/, e.g. "03_backprop/1_layers.ipynb".
     ``function``: the top-level def (or class) the source replaces, e.g. "affine_backward".
     ``source``: the whole replacement definition, as a student would write it.
     ``mistake``: a phrase (case-insensitive) that the failure message must contain to count as

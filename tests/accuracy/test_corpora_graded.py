@@ -15,7 +15,7 @@ from runner import PATHS, EntryReport, disagreements, grade_packed, grade_togeth
 
 pytestmark = pytest.mark.slow
 
-LAYERS = "03_backprop/layers.ipynb"
+LAYERS = "03_backprop/1_layers.ipynb"
 # Bugs and valid answers of different functions of one notebook, planted together: one run per path.
 SAMPLE = [
     PlantedBug("affine_backward/db_first_row", LAYERS, "affine_backward", """

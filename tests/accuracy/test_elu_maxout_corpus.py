@@ -1,6 +1,6 @@
 """The ELU and maxout corpus against the notebook's own test cells, run in this process.
 
-Each entry is planted into layers.ipynb (tests/accuracy/corpus.py), its answer cells are executed,
+Each entry is planted into 1_layers.ipynb (tests/accuracy/corpus.py), its answer cells are executed,
 and then every public and hidden test cell of the ELU and maxout exercises runs as it would in the
 student's notebook: a planted bug must fail a cell with a message naming its mistake, a valid
 answer must pass them all. ``bpk-grade check`` grades the same cells through the sandbox.

@@ -29,7 +29,7 @@ from autograder.grading.collect import student_id
 
 BENCHMARK = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_diagnoses.py"
 
-LAYERS = "03_backprop/layers.ipynb"
+LAYERS = "03_backprop/1_layers.ipynb"
 DB_FIRST_ROW = PlantedBug("affine_backward/db_first_row", LAYERS, "affine_backward", """
 def affine_backward(dout, cache):
     x, w = cache
@@ -140,7 +140,7 @@ def test_entries_of_one_notebook_are_planted_together(tmp_path: Path) -> None:
                         if cell["metadata"].get("nbgrader", {}).get("solution"))
     assert "dout[0]" in answers and "dout * (cache > 0)" in answers
     assert "def sigmoid_backward" in answers  # the other answers stay the solution's
-    assert (tmp_path / "course" / "02_linear_classifiers" / "linear_classifiers.ipynb").is_file()
+    assert (tmp_path / "course" / "02_linear_classifiers" / "1_linear_classifiers.ipynb").is_file()
 
 
 def test_packing_never_puts_two_answers_to_one_function_in_one_notebook() -> None:
@@ -163,7 +163,7 @@ def test_the_valid_corpus_covers_every_graded_function_of_every_notebook() -> No
                 source = "".join(cell["source"])
                 graded |= {(path.relative_to(SOLUTIONS).as_posix(), line.split()[1].split("(")[0].rstrip(":"))
                            for line in source.splitlines() if line.startswith(("def ", "class "))}
-    graded.discard(("01_gradients/autograd.ipynb", "as_value"))  # given, not an exercise
+    graded.discard(("01_gradients/2_autograd.ipynb", "as_value"))  # given, not an exercise
     assert graded - answered == set()
 
 

@@ -38,16 +38,16 @@ def _edited_solution(notebook: str, name: str, old: str, new: str) -> str:
     return source.replace(old, new)
 
 
-AUTOGRAD = "01_gradients/autograd.ipynb"
-GRADIENTS = "01_gradients/gradients.ipynb"
-LINEAR = "02_linear_classifiers/linear_classifiers.ipynb"
-LAYERS = "03_backprop/layers.ipynb"
-TWO_LAYER = "03_backprop/two_layer_net.ipynb"
-SCHEDULES = "04_optimization/schedules.ipynb"
-RULES = "04_optimization/update_rules.ipynb"
-BATCHNORM = "05_regularization/batchnorm.ipynb"
-DROPOUT = "05_regularization/dropout.ipynb"
-CONV_POOL = "06_convnets/conv_pool.ipynb"
+AUTOGRAD = "01_gradients/2_autograd.ipynb"
+GRADIENTS = "01_gradients/1_gradients.ipynb"
+LINEAR = "02_linear_classifiers/1_linear_classifiers.ipynb"
+LAYERS = "03_backprop/1_layers.ipynb"
+TWO_LAYER = "03_backprop/2_two_layer_net.ipynb"
+SCHEDULES = "04_optimization/2_schedules.ipynb"
+RULES = "04_optimization/1_update_rules.ipynb"
+BATCHNORM = "05_regularization/2_batchnorm.ipynb"
+DROPOUT = "05_regularization/1_dropout.ipynb"
+CONV_POOL = "06_convnets/1_conv_pool.ipynb"
 
 _RECURSIVE_SORT = '''        order: list[Value] = []
         visited: set[Value] = set()

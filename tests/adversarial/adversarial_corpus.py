@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Callable
 
 FIXTURE_SOURCE = Path(__file__).resolve().parents[1] / "fixtures" / "grading_course" / "solutions"
-NOTEBOOK = "layers.ipynb"
+NOTEBOOK = "1_layers.ipynb"
 FULL = {"affine_backward_tests": 3.0, "relu_backward_tests": 2.0}
 ZERO = {"affine_backward_tests": 0.0, "relu_backward_tests": 0.0}
 

@@ -392,10 +392,10 @@ SUBMISSIONS = {  # student: (answers, a later cell, points per test)
 def test_graded_in_the_sandbox_each_backward_earns_what_its_own_code_earns(tmp_path: Path):
     source_root = tmp_path / "source"
     (source_root / "integrity").mkdir(parents=True)
-    (source_root / "integrity" / "layers.ipynb").write_text(json.dumps(_notebook(REFERENCE)))
+    (source_root / "integrity" / "1_layers.ipynb").write_text(json.dumps(_notebook(REFERENCE)))
     for student, (answers, extra, expected) in SUBMISSIONS.items():
         (tmp_path / student).mkdir()
-        submitted = tmp_path / student / "layers.ipynb"
+        submitted = tmp_path / student / "1_layers.ipynb"
         submitted.write_text(json.dumps(_notebook(answers, extra)))
         result, _ = check_notebook(submitted, source_root, Limits(cell_timeout=60, notebook_timeout=300))
         got = {test.grade_id: test.points for test in result.tests}

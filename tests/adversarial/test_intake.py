@@ -131,7 +131,7 @@ def points_everywhere(workspace: Workspace, student: str, tmp_path: Path) -> dic
         "grading.json": (result.points, result.max_points, {t.grade_id: t.points for n in result.notebooks for t in n.tests}),
         "gradebook": gradebook_view,
         "csv": (float(row["score"]), float(row["max_score"]),
-                {t: float(row[f"layers/{t}"]) for t in FULL}),
+                {t: float(row[f"1_layers/{t}"]) for t in FULL}),
         "status": status.points,
         "feedback": f"{result.points:g} / {result.max_points:g} points" in page_text,
         "reason": (status.reason, row["reason"], page_text),
@@ -164,7 +164,7 @@ def test_the_record_holds_only_the_sources_marks(graded: Workspace) -> None:
 def test_nbgrader_reads_the_record_with_the_gradebooks_points(graded: Workspace, student: str) -> None:
     """What formgrader and ``nbgrader generate_feedback`` do with an autograded notebook."""
     record = nbformat.read(str(graded.autograded / student / "toy" / NOTEBOOK), as_version=4)
-    resources = {"nbgrader": {"notebook": "layers", "assignment": "toy", "student": student, "db_url": graded.db_url}}
+    resources = {"nbgrader": {"notebook": "1_layers", "assignment": "toy", "student": student, "db_url": graded.db_url}}
     record, resources = GetGrades().preprocess(record, resources)
     assert (resources["nbgrader"]["score"], resources["nbgrader"]["max_score"]) == (5.0, 5.0)
     marks = [c.metadata.get("nbgrader", {}) for c in record.cells]
@@ -237,7 +237,7 @@ def test_clashes_and_unreadable_notebooks_are_reported_and_the_rest_imported(tmp
     report = collect(workspace, "toy", inbox)
     assert report.imported == ["carol", "deep"]
     assert sorted(p["student"] for p in workspace.problems()) == sorted(["Bob", "bob", "deep", unicodedata.normalize("NFC", "Zoë")])
-    assert "deep: layers.ipynb is not a valid notebook" in "\n".join(report.problems)
+    assert "deep: 1_layers.ipynb is not a valid notebook" in "\n".join(report.problems)
     assert any(problem.startswith("stray.ipynb:") for problem in report.problems)
     for student in ("Bob", "bob", unicodedata.normalize("NFC", "Zoë")):
         assert not (workspace.submission_dir(student, "toy") / NOTEBOOK).exists()

@@ -222,13 +222,13 @@ def test_the_students_other_assignments_are_readable_and_never_writable(tmp_path
     (course / "03_backprop").mkdir(parents=True)
     earlier = course / "02_linear_classifiers"
     earlier.mkdir()
-    (earlier / "linear_classifiers.ipynb").write_text("{}")
+    (earlier / "1_linear_classifiers.ipynb").write_text("{}")
     with StudentSession(course / "03_backprop", Limits(cell_timeout=20, memory_bytes=2**31), read_only=[earlier]) as student:
         student.set_time_limit(60)
-        assert student.run_cell("print(open('../02_linear_classifiers/linear_classifiers.ipynb').read())").output == "{}\n"
-        assert not student.run_cell("open('../02_linear_classifiers/linear_classifiers.ipynb', 'w').write('x')").ok
+        assert student.run_cell("print(open('../02_linear_classifiers/1_linear_classifiers.ipynb').read())").output == "{}\n"
+        assert not student.run_cell("open('../02_linear_classifiers/1_linear_classifiers.ipynb', 'w').write('x')").ok
         assert not student.run_cell("open('../02_linear_classifiers/planted.py', 'w').write('x')").ok
-    assert (earlier / "linear_classifiers.ipynb").read_text() == "{}" and not (earlier / "planted.py").exists()
+    assert (earlier / "1_linear_classifiers.ipynb").read_text() == "{}" and not (earlier / "planted.py").exists()
 
 # ---------------------------------------------------------------- when the grader runs as root
 @needs_root

@@ -5,7 +5,7 @@ package playwright; playwright's own browser download is never used. Without the
 playwright the tests skip, except in CI (CI=true), which installs both, where they fail.
 
 Environment:
-    BACKPROPKIT_E2E_NOTEBOOK  which notebook to open, e.g. 03_backprop/layers.ipynb
+    BACKPROPKIT_E2E_NOTEBOOK  which notebook to open, e.g. 03_backprop/1_layers.ipynb
     BACKPROPKIT_E2E_PORT      a fixed port for the server (default: any free one)
     BACKPROPKIT_CHROMIUM      the browser executable (default: /usr/bin/chromium)
 """

@@ -25,13 +25,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-PREFERRED_NOTEBOOK = "01_gradients/gradients.ipynb"
+PREFERRED_NOTEBOOK = "01_gradients/1_gradients.ipynb"
 NOTEBOOK_VARIABLE = "BACKPROPKIT_E2E_NOTEBOOK"
 
 
 @dataclass(frozen=True)
 class CourseNotebook:
-    """One notebook of one assignment, e.g. ``CourseNotebook("01_gradients", "gradients.ipynb")``."""
+    """One notebook of one assignment, e.g. ``CourseNotebook("01_gradients", "1_gradients.ipynb")``."""
 
     assignment: str
     filename: str
@@ -85,7 +85,7 @@ def choose_notebook() -> CourseNotebook:
     """The notebook the browser tests open.
 
     ``$BACKPROPKIT_E2E_NOTEBOOK`` (``<assignment>/<notebook>.ipynb``) when set, else
-    01_gradients/gradients.ipynb, else the first notebook in solutions/ whose release is in
+    01_gradients/1_gradients.ipynb, else the first notebook in solutions/ whose release is in
     course/. Raises LookupError naming what is missing.
     """
     requested = os.environ.get(NOTEBOOK_VARIABLE, "").strip()

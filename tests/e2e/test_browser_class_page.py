@@ -28,6 +28,6 @@ def test_the_class_page_renders_and_leads_to_a_students_pages(tab: BrowserTab, t
 
     page.get_by_role("link", name="dave", exact=True).click()
     assert page.locator("h1").inner_text() == "toy: 1 / 5 points"
-    page.get_by_role("link", name="layers.ipynb").click()
-    assert page.locator("h1").inner_text() == "layers.ipynb: 2 / 5 points"
+    page.get_by_role("link", name="1_layers.ipynb").click()
+    assert page.locator("h1").inner_text() == "1_layers.ipynb: 2 / 5 points"
     assert not tab.console_errors

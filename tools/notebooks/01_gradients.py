@@ -2,7 +2,7 @@
 
     python tools/notebooks/01_gradients.py
 
-writes solutions/01_gradients/gradients.ipynb and autograd.ipynb with outputs cleared. The code
+writes solutions/01_gradients/1_gradients.ipynb and 2_autograd.ipynb with outputs cleared. The code
 between the solution markers is the library's (lib/backpropkit/gradcheck.py and autograd.py);
 ``python -m autograder.sync_solutions`` keeps it in step.
 """
@@ -30,7 +30,7 @@ def region_of(function) -> str:
 
 
 # --------------------------------------------------------------------------------------------
-# gradients.ipynb
+# 1_gradients.ipynb
 # --------------------------------------------------------------------------------------------
 
 
@@ -380,7 +380,7 @@ for an answer that blames "float32 bugs" without the rounding argument.
 
 
 # --------------------------------------------------------------------------------------------
-# autograd.ipynb
+# 2_autograd.ipynb
 # --------------------------------------------------------------------------------------------
 
 
@@ -674,8 +674,8 @@ $1/a$): a good way to test your understanding.
 
 
 def main() -> None:
-    gradients_notebook().write(ASSIGNMENT / "gradients.ipynb")
-    autograd_notebook().write(ASSIGNMENT / "autograd.ipynb")
+    gradients_notebook().write(ASSIGNMENT / "1_gradients.ipynb")
+    autograd_notebook().write(ASSIGNMENT / "2_autograd.ipynb")
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
     python tools/notebooks/02_linear_classifiers.py
 
-writes solutions/02_linear_classifiers/linear_classifiers.ipynb with outputs cleared. The code
+writes solutions/02_linear_classifiers/1_linear_classifiers.ipynb with outputs cleared. The code
 between the solution markers is the library's (lib/backpropkit/losses.py and
 regularization.py); ``python -m autograder.sync_solutions`` keeps it in step.
 """
@@ -600,7 +600,7 @@ every margin, contrasted with softmax, whose gradient is never zero.
 
 
 def main() -> None:
-    build().write(ASSIGNMENT / "linear_classifiers.ipynb")
+    build().write(ASSIGNMENT / "1_linear_classifiers.ipynb")
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
     python tools/notebooks/03_backprop.py
 
-writes solutions/03_backprop/layers.ipynb, two_layer_net.ipynb, deep_networks.ipynb and sequential.ipynb with
+writes solutions/03_backprop/1_layers.ipynb, 2_two_layer_net.ipynb, 3_deep_networks.ipynb and 4_sequential.ipynb with
 outputs cleared. Every graded answer cell is the library function's own source (signature,
 docstring, input checks, ``### BEGIN SOLUTION`` region, return), so the notebooks start out
 identical to the library; ``python -m autograder.sync_solutions`` keeps the regions in step.
@@ -26,7 +26,7 @@ def answer_from_library(nb: Notebook, function) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# layers.ipynb
+# 1_layers.ipynb
 # --------------------------------------------------------------------------------------------
 
 
@@ -220,7 +220,7 @@ check_backward(relu_forward, relu_backward, inputs={"x": (2, 3, 4, 5)}, seed=42,
 ### Leaky ReLU
 
 A ReLU whose input is negative for every example passes no gradient at all, so its weights never
-change again: a *dead* unit (`deep_networks.ipynb` counts them). Leaky ReLU keeps a small slope
+change again: a *dead* unit (`3_deep_networks.ipynb` counts them). Leaky ReLU keeps a small slope
 $\alpha$ (0.01 by default) on the negative side so that some gradient always flows.
 """)
     answer_from_library(nb, activations.leaky_relu_forward)
@@ -247,7 +247,7 @@ check_backward(leaky_relu_forward, leaky_relu_backward, inputs={"x": (3, 2, 4)},
 The sigmoid squashes any real number into $(0, 1)$. Its derivative
 $\sigma'(x) = \sigma(x)(1-\sigma(x))$ is at most $\tfrac14$ (at $x = 0$) and almost zero once
 $|x|$ is beyond 5: a *saturated* sigmoid lets hardly any gradient through. Remember that number
-for `deep_networks.ipynb`.
+for `3_deep_networks.ipynb`.
 """)
     answer_from_library(nb, activations.sigmoid_forward)
     answer_from_library(nb, activations.sigmoid_backward)
@@ -511,14 +511,14 @@ print(f"relative error of dW1 through the whole chain: {relative_error(dw1, dw1_
 A relative error around $10^{-8}$ or smaller means the analytic and numerical gradients agree to
 the precision finite differences can offer.
 
-**Next:** `two_layer_net.ipynb` writes the backward pass of a whole small network by hand, and
-`deep_networks.ipynb` trains networks of any depth on your layers.
+**Next:** `2_two_layer_net.ipynb` writes the backward pass of a whole small network by hand, and
+`3_deep_networks.ipynb` trains networks of any depth on your layers.
 """)
     return nb
 
 
 # --------------------------------------------------------------------------------------------
-# two_layer_net.ipynb
+# 2_two_layer_net.ipynb
 # --------------------------------------------------------------------------------------------
 
 TWO_LAYER_CASE = '"X": (5, 4), "Y": [[1, 0], [0, 1], [1, 1], [0, 0], [1, 0]], "W1": (4, 3), "b1": (3,), "W2": (3, 2), "b2": (2,)'
@@ -529,7 +529,7 @@ def two_layer_net_notebook() -> Notebook:
     nb.md(r"""
 # A two-layer network, backpropagated by hand
 
-Before networks become stacks of interchangeable layers (`deep_networks.ipynb`), it pays to work
+Before networks become stacks of interchangeable layers (`3_deep_networks.ipynb`), it pays to work
 through one small network completely, with pencil and paper first. This notebook takes the
 network of the lecture notes: inputs $x \in \mathbb{R}^D$, one hidden layer of sigmoid units,
 and $K$ sigmoid outputs, each the network's probability that the example belongs to class $k$:
@@ -796,14 +796,14 @@ print(f"cost {digit_costs[0]:.3f} -> {digit_costs[-1]:.3f}; validation accuracy 
 """)
     nb.md(r"""
 A few hundred full-batch steps reach about 95 % on validation digits the network has never seen.
-`deep_networks.ipynb` builds the same kind of network from interchangeable layers, adds depth,
+`3_deep_networks.ipynb` builds the same kind of network from interchangeable layers, adds depth,
 and trains on minibatches.
 """)
     return nb
 
 
 # --------------------------------------------------------------------------------------------
-# deep_networks.ipynb
+# 3_deep_networks.ipynb
 # --------------------------------------------------------------------------------------------
 
 
@@ -812,7 +812,7 @@ def deep_networks_notebook() -> Notebook:
     nb.md(r"""
 # Deep networks from your own layers
 
-`layers.ipynb` gave you the pieces: an affine layer and four activations, each a forward/backward
+`1_layers.ipynb` gave you the pieces: an affine layer and four activations, each a forward/backward
 pair. Because every layer only talks to its neighbours through `out` and `dout`, those pieces
 snap together into networks of any depth without writing one more derivative. This notebook
 trains such networks **on your functions** and uses them to look inside training:
@@ -825,7 +825,7 @@ trains such networks **on your functions** and uses them to look inside training
 4. dead ReLUs;
 5. capacity vs regularization.
 
-Nothing here is graded: it is the payoff for `layers.ipynb`.
+Nothing here is graded: it is the payoff for `1_layers.ipynb`.
 """)
     nb.locked("setup", r"""
 import os
@@ -848,23 +848,23 @@ QUICK = os.environ.get("BACKPROPKIT_QUICK") == "1"  # smaller runs for continuou
     nb.md(r"""
 ## 0. Your layers, brought over
 
-The next cell runs the setup cell and the answer cells of `layers.ipynb` (nothing else from it),
+The next cell runs the setup cell and the answer cells of `1_layers.ipynb` (nothing else from it),
 so that your functions are defined here too. A network also needs a loss at the top, and section 6
 an L2 penalty: your `softmax_loss` and `l2_penalty` come over the same way from
-`02_linear_classifiers/linear_classifiers.ipynb`. A notebook the cell cannot find contributes
+`02_linear_classifiers/1_linear_classifiers.ipynb`. A notebook the cell cannot find contributes
 nothing: the library's functions stand in for its answers, and the table below says which is which.
 `LayerSet.from_namespace` then collects the functions by name for the models. If you change a
-function in `layers.ipynb`, save that notebook and run this cell again.
+function in `1_layers.ipynb`, save that notebook and run this cell again.
 """)
     nb.locked("load_your_layers", r"""
-yours = answers_from("../02_linear_classifiers/linear_classifiers.ipynb", "layers.ipynb")
+yours = answers_from("../02_linear_classifiers/1_linear_classifiers.ipynb", "1_layers.ipynb")
 layers = LayerSet.from_namespace(yours, fallback=LayerSet.reference())
 for role in ("affine_backward", "relu_forward", "relu_backward", "sigmoid_forward", "sigmoid_backward",
              "tanh_forward", "tanh_backward", "softmax_loss", "l2_penalty"):
     print(f"{role:<18} {'yours' if getattr(layers, role) is yours.get(role) else 'library'}")
 """)
     nb.md(r"""
-**Skipping ahead?** If you have not finished `layers.ipynb` yet, every cell below stops with
+**Skipping ahead?** If you have not finished `1_layers.ipynb` yet, every cell below stops with
 `NotImplementedError` naming the function to write. To run the rest of the notebook on the
 library's reference layers instead, set the flag below to `True`. That works only with the
 instructor edition of the library: the student edition does not include the reference answers,
@@ -882,7 +882,7 @@ if USE_LIBRARY_REFERENCE:
 `affine → activation` once per entry of `hidden_dims`, then a last affine layer producing the class
 scores and the softmax loss. Its `loss(X, y)` runs the forward functions in order, keeping each
 cache, and then the backward functions in reverse order: exactly what you did by hand in
-`layers.ipynb`, in a loop.
+`1_layers.ipynb`, in a loop.
 
 `Trainer` feeds the model shuffled minibatches and, after each one, moves every parameter with an
 *update rule* `(w, dw, state) -> (w, state)`. Here that is the plain gradient-descent step of
@@ -1094,7 +1094,7 @@ At 0.1 hardly a unit dies. At 2.0 nearly all of them do within the first epochs 
 the first hidden layer and all of the second), and the accuracy collapses to chance, 10 %, with
 them. Remedies: a smaller learning rate (or a warmup, notebook 4), careful initialization, and
 leaky ReLU, whose small negative slope keeps a trickle of gradient flowing to a unit that has been
-pushed to the negative side (`layers.ipynb`, section 4: leaky ReLU, ELU and maxout keep every unit
+pushed to the negative side (`1_layers.ipynb`, section 4: leaky ReLU, ELU and maxout keep every unit
 alive where ReLU loses half of them).
 
 ## 6. Capacity vs regularization
@@ -1163,7 +1163,7 @@ learning-rate schedules; once yours pass their checks, try them in the `Trainer`
 
 
 # --------------------------------------------------------------------------------------------
-# sequential.ipynb
+# 4_sequential.ipynb
 # --------------------------------------------------------------------------------------------
 
 
@@ -1176,13 +1176,13 @@ The lecture notes end their tour of libraries with Keras, where a network is thr
 *define* a stack of layers, *compile* it with a loss and an optimizer, *fit* it to the data.
 
 `backpropkit.models.Sequential` offers the same three statements. Nothing about it is magic: its
-`fit` runs exactly the loop you wrote in `two_layer_net.ipynb` (forward through each layer keeping
+`fit` runs exactly the loop you wrote in `2_two_layer_net.ipynb` (forward through each layer keeping
 its cache, the loss, backward through each layer in reverse, an update per parameter), and every
 layer it calls is **one of your functions**. This notebook
 
 1. builds and trains a network on a synthetic 2-D set,
 2. trains the notes' network (a sigmoid hidden layer) on the digits, or on MNIST if you have the files,
-3. rebuilds the hand-written network of `two_layer_net.ipynb` with `Sequential` and shows that the
+3. rebuilds the hand-written network of `2_two_layer_net.ipynb` with `Sequential` and shows that the
    two compute the same numbers, to the last few digits, with a tenth of the code.
 
 Nothing here is graded: it runs on the answers you wrote in the earlier notebooks.
@@ -1205,12 +1205,12 @@ QUICK = os.environ.get("BACKPROPKIT_QUICK") == "1"  # smaller runs for continuou
     nb.md(r"""
 ## 0. Your layers
 
-The cell below collects the functions you wrote in `layers.ipynb` (affine, activations),
-`two_layer_net.ipynb` (the hand-written network) and `02_linear_classifiers` (the softmax loss and
+The cell below collects the functions you wrote in `1_layers.ipynb` (affine, activations),
+`2_two_layer_net.ipynb` (the hand-written network) and `02_linear_classifiers` (the softmax loss and
 the L2 penalty). Where a notebook is missing, the library's function stands in, and the table says so.
 """)
     nb.locked("load_your_layers", r"""
-yours = answers_from("../02_linear_classifiers/linear_classifiers.ipynb", "layers.ipynb", "two_layer_net.ipynb")
+yours = answers_from("../02_linear_classifiers/1_linear_classifiers.ipynb", "1_layers.ipynb", "2_two_layer_net.ipynb")
 layers = LayerSet.from_namespace(yours, fallback=LayerSet.reference())
 for role in ("affine_backward", "relu_forward", "relu_backward", "sigmoid_forward", "sigmoid_backward",
              "softmax_loss", "l2_penalty"):
@@ -1290,9 +1290,9 @@ print(f"test accuracy {test_accuracy:.1%} after {hist.epochs} epochs")
 display(history_curves(hist, title=f"{nh} sigmoid units, gradient descent"))
 """)
     nb.md(r"""
-## 3. The same network as `two_layer_net.ipynb`, in a tenth of the code
+## 3. The same network as `2_two_layer_net.ipynb`, in a tenth of the code
 
-In `two_layer_net.ipynb` you derived by hand the backward pass of a network with one sigmoid hidden
+In `2_two_layer_net.ipynb` you derived by hand the backward pass of a network with one sigmoid hidden
 layer and $K$ sigmoid outputs, trained on the cost
 
 $$J = -\frac{1}{m}\sum_{i}\sum_{k}\Bigl[y_k \log \hat y_k + (1-y_k)\log(1-\hat y_k)\Bigr]
@@ -1318,11 +1318,11 @@ def sigmoid_outputs_cost(logits, y):
     return cost, (1.0 / (1.0 + np.exp(-logits)) - Y) / m
 
 
-HAND_WRITTEN = "two_layer_net_forward" in yours  # False when two_layer_net.ipynb is not beside this notebook
+HAND_WRITTEN = "two_layer_net_forward" in yours  # False when 2_two_layer_net.ipynb is not beside this notebook
 if not HAND_WRITTEN:
-    print("two_layer_net.ipynb is not next to this notebook, so there is nothing to compare with: skip this section")
+    print("2_two_layer_net.ipynb is not next to this notebook, so there is nothing to compare with: skip this section")
 else:
-    two_layer_net_forward = yours["two_layer_net_forward"]  # given in two_layer_net.ipynb
+    two_layer_net_forward = yours["two_layer_net_forward"]  # given in 2_two_layer_net.ipynb
     two_layer_net_backward = yours["two_layer_net_backward"]  # your answer there
 
     digits = load_digits()
@@ -1344,7 +1344,7 @@ else:
 """)
     nb.md(r"""
 Both compute the same cost and gradients: the differences are rounding, at the sixteenth digit.
-Now a training run: full-batch gradient descent with step 2.0, as in `two_layer_net.ipynb`, from the
+Now a training run: full-batch gradient descent with step 2.0, as in `2_two_layer_net.ipynb`, from the
 same starting weights. With `batch_size=m` every epoch is one step on the whole set.
 """)
     nb.code(r"""
@@ -1362,7 +1362,7 @@ if HAND_WRITTEN:
     print(f"largest difference between the two cost curves over {steps} steps: {difference:.1e}")
 
     fig, ax = plt.subplots(figsize=(6, 3.5))
-    ax.plot(hand_costs, lw=4, alpha=0.4, label="by hand (two_layer_net.ipynb)")
+    ax.plot(hand_costs, lw=4, alpha=0.4, label="by hand (2_two_layer_net.ipynb)")
     ax.plot(keras_history.step_loss, "k--", label="Sequential")
     ax.set_xlabel("gradient-descent step")
     ax.set_ylabel("J")
@@ -1370,7 +1370,7 @@ if HAND_WRITTEN:
     ax.legend()
     plt.show()
 
-    cells = json.loads(open("two_layer_net.ipynb", encoding="utf-8").read())["cells"]
+    cells = json.loads(open("2_two_layer_net.ipynb", encoding="utf-8").read())["cells"]
     by_hand = [cell for cell in cells
                if cell["metadata"].get("nbgrader", {}).get("grade_id") in ("two_layer_net_forward", "two_layer_net_backward")]
     by_hand_lines = sum(len("".join(cell["source"]).splitlines()) for cell in by_hand)
@@ -1422,10 +1422,10 @@ gradient flowing.
 
 
 def main() -> int:
-    layers_notebook().write(ASSIGNMENT / "layers.ipynb")
-    two_layer_net_notebook().write(ASSIGNMENT / "two_layer_net.ipynb")
-    deep_networks_notebook().write(ASSIGNMENT / "deep_networks.ipynb")
-    sequential_notebook().write(ASSIGNMENT / "sequential.ipynb")
+    layers_notebook().write(ASSIGNMENT / "1_layers.ipynb")
+    two_layer_net_notebook().write(ASSIGNMENT / "2_two_layer_net.ipynb")
+    deep_networks_notebook().write(ASSIGNMENT / "3_deep_networks.ipynb")
+    sequential_notebook().write(ASSIGNMENT / "4_sequential.ipynb")
     return 0
 
 

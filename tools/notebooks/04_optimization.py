@@ -2,7 +2,7 @@
 
     python tools/notebooks/04_optimization.py
 
-writes solutions/04_optimization/update_rules.ipynb and schedules.ipynb with outputs cleared.
+writes solutions/04_optimization/1_update_rules.ipynb and 2_schedules.ipynb with outputs cleared.
 Every graded answer cell is the library function's own source (signature, docstring, input
 checks, ``### BEGIN SOLUTION`` region, return), so the notebooks start out identical to the
 library; ``python -m autograder.sync_solutions`` keeps the regions in step.
@@ -43,7 +43,7 @@ def answer_from_library(nb: Notebook, function) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# update_rules.ipynb
+# 1_update_rules.ipynb
 # --------------------------------------------------------------------------------------------
 
 
@@ -506,7 +506,7 @@ plt.show()
 * When the problem is small and full-batch, L-BFGS is excellent; turn off every source of noise
   first.
 
-**Next:** `schedules.ipynb` changes the learning rate during training.
+**Next:** `2_schedules.ipynb` changes the learning rate during training.
 """)
     written_questions(nb)
     return nb
@@ -543,7 +543,7 @@ $\beta_2$ / the second moment.
 
 
 # --------------------------------------------------------------------------------------------
-# schedules.ipynb
+# 2_schedules.ipynb
 # --------------------------------------------------------------------------------------------
 
 
@@ -767,8 +767,8 @@ with a short warmup is a strong default that needs only the length of training.
 
 
 def main() -> int:
-    update_rules_notebook().write(ASSIGNMENT / "update_rules.ipynb")
-    schedules_notebook().write(ASSIGNMENT / "schedules.ipynb")
+    update_rules_notebook().write(ASSIGNMENT / "1_update_rules.ipynb")
+    schedules_notebook().write(ASSIGNMENT / "2_schedules.ipynb")
     return 0
 
 

@@ -2,7 +2,7 @@
 
     python tools/notebooks/05_regularization.py
 
-writes solutions/05_regularization/dropout.ipynb and batchnorm.ipynb with outputs cleared.
+writes solutions/05_regularization/1_dropout.ipynb and 2_batchnorm.ipynb with outputs cleared.
 The code between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` is the library's solution
 region; ``python -m autograder.sync_solutions`` keeps it identical to the library.
 """
@@ -235,9 +235,9 @@ print("original recipe, mean over masks: ", np.round(original, 2), "  test time 
     ## 3. A network built from your functions
 
     The experiments below train fully connected networks whose every piece is code you wrote: the
-    affine and ReLU layers of `03_backprop/layers.ipynb`, the softmax loss of
-    `02_linear_classifiers/linear_classifiers.ipynb`, SGD with momentum from
-    `04_optimization/update_rules.ipynb`, and the dropout and weight decay above. The next cell
+    affine and ReLU layers of `03_backprop/1_layers.ipynb`, the softmax loss of
+    `02_linear_classifiers/1_linear_classifiers.ipynb`, SGD with momentum from
+    `04_optimization/1_update_rules.ipynb`, and the dropout and weight decay above. The next cell
     collects your answers from those notebooks (it runs their import cell and their answer cells,
     nothing else). A function it cannot find comes from the library instead; the table says which
     is which. Functions you have not written yet raise `NotImplementedError` naming the notebook
@@ -249,8 +249,8 @@ from backpropkit.notebooks import answers_from
 from backpropkit.optim import sgd_momentum
 from backpropkit.trainer import Trainer
 
-yours = answers_from("../02_linear_classifiers/linear_classifiers.ipynb", "../03_backprop/layers.ipynb",
-                     "../04_optimization/update_rules.ipynb")
+yours = answers_from("../02_linear_classifiers/1_linear_classifiers.ipynb", "../03_backprop/1_layers.ipynb",
+                     "../04_optimization/1_update_rules.ipynb")
 yours.update(dropout_forward=dropout_forward, dropout_backward=dropout_backward)
 layers = LayerSet.from_namespace(yours, fallback=LayerSet.reference())
 update_rule = yours.get("sgd_momentum", sgd_momentum)
@@ -646,8 +646,8 @@ print("running mean", np.round(running["mean"], 2), " running var", np.round(run
 
 
 def main() -> int:
-    dropout_notebook().write(ASSIGNMENT / "dropout.ipynb")
-    batchnorm_notebook().write(ASSIGNMENT / "batchnorm.ipynb")
+    dropout_notebook().write(ASSIGNMENT / "1_dropout.ipynb")
+    batchnorm_notebook().write(ASSIGNMENT / "2_batchnorm.ipynb")
     return 0
 
 

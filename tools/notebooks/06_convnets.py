@@ -2,7 +2,7 @@
 
     python tools/notebooks/06_convnets.py
 
-writes solutions/06_convnets/conv_pool.ipynb and convnet.ipynb with outputs cleared. Answer
+writes solutions/06_convnets/1_conv_pool.ipynb and 2_convnet.ipynb with outputs cleared. Answer
 cells take their code from the library, so their solution regions equal the library's.
 """
 
@@ -16,7 +16,7 @@ from backpropkit.layers import conv, pool
 
 ASSIGNMENT = REPOSITORY / "solutions" / "06_convnets"
 
-# The answer cells of conv_pool.ipynb use these helpers; convnet.ipynb runs this same cell
+# The answer cells of 1_conv_pool.ipynb use these helpers; 2_convnet.ipynb runs this same cell
 # before it replays those answers, so the two notebooks cannot disagree about it.
 CONV_POOL_SETUP = r"""
 import os
@@ -330,7 +330,7 @@ print("gradient reaching the input (upstream 1 everywhere):\n", dx[0, 0])
     ## What's next
 
     Your loops are correct but slow: Python visits every output value one at a time. The next
-    notebook, `convnet.ipynb`, checks the library's fast convolution and pooling against your loops,
+    notebook, `2_convnet.ipynb`, checks the library's fast convolution and pooling against your loops,
     measures the difference, and trains a small convnet on the digits.
     """)
     return nb
@@ -341,7 +341,7 @@ def convnet_notebook() -> Notebook:
     nb.md(r"""
     # Fast layers and a small convnet
 
-    Your loops in `conv_pool.ipynb` compute one output value per Python iteration. A convnet on even
+    Your loops in `1_conv_pool.ipynb` compute one output value per Python iteration. A convnet on even
     the small 8×8 digits evaluates hundreds of thousands of them per epoch, so training with loops
     would take minutes per epoch. The library's fast layers compute exactly the same numbers with a
     few large array operations. This notebook
@@ -352,7 +352,7 @@ def convnet_notebook() -> Notebook:
     3. trains a small convnet on the digits and looks inside it: the learned filters and the
        feature maps of one digit.
 
-    Nothing here is graded: it runs on your answers from `conv_pool.ipynb`.
+    Nothing here is graded: it runs on your answers from `1_conv_pool.ipynb`.
     """)
     nb.locked("setup", CONV_POOL_SETUP + r"""
 import time
@@ -362,16 +362,16 @@ from backpropkit.layers import conv_backward_fast, conv_forward_fast, max_pool_b
     nb.md(r"""
     ## 1. Your loops, brought over
 
-    The next cell runs the first code cell (the imports) and your answer cells of `conv_pool.ipynb`,
+    The next cell runs the first code cell (the imports) and your answer cells of `1_conv_pool.ipynb`,
     and nothing else from it, so that your four functions are defined here too. If you change them
-    there, save that notebook and run this cell again. Should it not find `conv_pool.ipynb` next to
+    there, save that notebook and run this cell again. Should it not find `1_conv_pool.ipynb` next to
     this notebook, the library's loops stand in for yours; the table says which ran.
     """)
     nb.locked("load_answers", r"""
 from backpropkit.layers import conv, pool
 from backpropkit.notebooks import answers_from
 
-yours = answers_from("conv_pool.ipynb")
+yours = answers_from("1_conv_pool.ipynb")
 conv_forward_naive = yours.get("conv_forward_naive", conv.conv_forward_naive)
 conv_backward_naive = yours.get("conv_backward_naive", conv.conv_backward_naive)
 max_pool_forward_naive = yours.get("max_pool_forward_naive", pool.max_pool_forward_naive)
@@ -498,9 +498,9 @@ for layer, (naive, fast) in timings.items():
     \xrightarrow{\text{affine, relu}} 64 \xrightarrow{\text{affine}} 10 .$$
 
     The convolutions and pools are the library's fast ones; every other piece is yours: the affine
-    and ReLU layers of `03_backprop/layers.ipynb`, the softmax loss of
-    `02_linear_classifiers/linear_classifiers.ipynb` and Adam from
-    `04_optimization/update_rules.ipynb`, collected by the next cell (a function it cannot find
+    and ReLU layers of `03_backprop/1_layers.ipynb`, the softmax loss of
+    `02_linear_classifiers/1_linear_classifiers.ipynb` and Adam from
+    `04_optimization/1_update_rules.ipynb`, collected by the next cell (a function it cannot find
     comes from the library; the table says which is which).
     """)
     nb.locked("your_network", r"""
@@ -509,8 +509,8 @@ from backpropkit.models import ConvNet, LayerSet
 from backpropkit.optim import adam
 from backpropkit.trainer import Trainer
 
-yours = answers_from("../02_linear_classifiers/linear_classifiers.ipynb", "../03_backprop/layers.ipynb",
-                     "../04_optimization/update_rules.ipynb")
+yours = answers_from("../02_linear_classifiers/1_linear_classifiers.ipynb", "../03_backprop/1_layers.ipynb",
+                     "../04_optimization/1_update_rules.ipynb")
 layers = LayerSet.from_namespace(yours, fallback=LayerSet.reference(), conv_forward=conv_forward_fast,
                                  conv_backward=conv_backward_fast, max_pool_forward=max_pool_forward_fast,
                                  max_pool_backward=max_pool_backward_fast)
@@ -556,7 +556,7 @@ history_curves(history, title="Convnet on the 8x8 digits")
     scale (light: its largest weights, dark: its smallest). On 8×8 digits they are tiny and hard to
     name, but look for light next to dark along a row or a column: differences between neighbouring
     pixels, which respond to the edges of strokes in one direction, like the hand-made filters of
-    `conv_pool.ipynb`.
+    `1_conv_pool.ipynb`.
     """)
     nb.code(r"""
 from backpropkit.plots import image_grid
@@ -623,8 +623,8 @@ filter row of offsets at a time, a third of $dX_\text{col}$), or direct/FFT/Wino
 
 
 def main() -> int:
-    conv_pool_notebook().write(ASSIGNMENT / "conv_pool.ipynb")
-    convnet_notebook().write(ASSIGNMENT / "convnet.ipynb")
+    conv_pool_notebook().write(ASSIGNMENT / "1_conv_pool.ipynb")
+    convnet_notebook().write(ASSIGNMENT / "2_convnet.ipynb")
     return 0
 
 

@@ -2,7 +2,7 @@
 
     python tools/notebooks/07_gpus.py
 
-writes solutions/07_gpus/gpus.ipynb with outputs cleared. Nothing in it is graded: it measures.
+writes solutions/07_gpus/1_gpus.ipynb with outputs cleared. Nothing in it is graded: it measures.
 On a machine without a CUDA GPU every GPU step explains itself and is skipped, and the parts
 that only need "a second device" run on array_api_strict's stand-in device instead.
 """
@@ -280,8 +280,8 @@ from backpropkit.notebooks import answers_from
 from backpropkit.optim import adam
 from backpropkit.trainer import Trainer
 
-yours = answers_from("../02_linear_classifiers/linear_classifiers.ipynb", "../03_backprop/layers.ipynb",
-                     "../04_optimization/update_rules.ipynb")
+yours = answers_from("../02_linear_classifiers/1_linear_classifiers.ipynb", "../03_backprop/1_layers.ipynb",
+                     "../04_optimization/1_update_rules.ipynb")
 layers = LayerSet.from_namespace(yours, fallback=LayerSet.reference(), conv_forward=conv_forward_fast,
                                  conv_backward=conv_backward_fast, max_pool_forward=max_pool_forward_fast,
                                  max_pool_backward=max_pool_backward_fast)
@@ -338,7 +338,7 @@ else:
 
 
 def main() -> int:
-    gpus_notebook().write(ASSIGNMENT / "gpus.ipynb")
+    gpus_notebook().write(ASSIGNMENT / "1_gpus.ipynb")
     return 0
 
 

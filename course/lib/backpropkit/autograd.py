@@ -51,7 +51,7 @@ class Value:
 
         def _backward() -> None:
             # d(a + b)/da = d(a + b)/db = 1: addition hands the upstream gradient to both inputs.
-            raise NotImplementedError('Value.__add__ is an exercise: write it in the notebook 01_gradients/autograd.ipynb. The student edition of backpropkit leaves its reference answer out.')
+            raise NotImplementedError('Value.__add__ is an exercise: write it in the notebook 01_gradients/2_autograd.ipynb. The student edition of backpropkit leaves its reference answer out.')
 
         out._backward = _backward
         return out
@@ -62,7 +62,7 @@ class Value:
 
         def _backward() -> None:
             # d(a b)/da = b, d(a b)/db = a: multiplication swaps its inputs.
-            raise NotImplementedError('Value.__mul__ is an exercise: write it in the notebook 01_gradients/autograd.ipynb. The student edition of backpropkit leaves its reference answer out.')
+            raise NotImplementedError('Value.__mul__ is an exercise: write it in the notebook 01_gradients/2_autograd.ipynb. The student edition of backpropkit leaves its reference answer out.')
 
         out._backward = _backward
         return out
@@ -74,7 +74,7 @@ class Value:
 
         def _backward() -> None:
             # d(a^k)/da = k a^(k-1).
-            raise NotImplementedError('Value.__pow__ is an exercise: write it in the notebook 01_gradients/autograd.ipynb. The student edition of backpropkit leaves its reference answer out.')
+            raise NotImplementedError('Value.__pow__ is an exercise: write it in the notebook 01_gradients/2_autograd.ipynb. The student edition of backpropkit leaves its reference answer out.')
 
         out._backward = _backward
         return out
@@ -109,7 +109,7 @@ class Value:
 
         def _backward() -> None:
             # d(e^a)/da = e^a, the output itself.
-            raise NotImplementedError('Value.exp is an exercise: write it in the notebook 01_gradients/autograd.ipynb. The student edition of backpropkit leaves its reference answer out.')
+            raise NotImplementedError('Value.exp is an exercise: write it in the notebook 01_gradients/2_autograd.ipynb. The student edition of backpropkit leaves its reference answer out.')
 
         out._backward = _backward
         return out
@@ -119,7 +119,7 @@ class Value:
 
         def _backward() -> None:
             # d tanh(a)/da = 1 - tanh(a)^2.
-            raise NotImplementedError('Value.tanh is an exercise: write it in the notebook 01_gradients/autograd.ipynb. The student edition of backpropkit leaves its reference answer out.')
+            raise NotImplementedError('Value.tanh is an exercise: write it in the notebook 01_gradients/2_autograd.ipynb. The student edition of backpropkit leaves its reference answer out.')
 
         out._backward = _backward
         return out
@@ -131,7 +131,7 @@ class Value:
 
         def _backward() -> None:
             # d sigma(a)/da = sigma(a) (1 - sigma(a)).
-            raise NotImplementedError('Value.sigmoid is an exercise: write it in the notebook 01_gradients/autograd.ipynb. The student edition of backpropkit leaves its reference answer out.')
+            raise NotImplementedError('Value.sigmoid is an exercise: write it in the notebook 01_gradients/2_autograd.ipynb. The student edition of backpropkit leaves its reference answer out.')
 
         out._backward = _backward
         return out
@@ -141,7 +141,7 @@ class Value:
 
         def _backward() -> None:
             # d relu(a)/da = 1 where a > 0, else 0: the gate lets the gradient through or stops it.
-            raise NotImplementedError('Value.relu is an exercise: write it in the notebook 01_gradients/autograd.ipynb. The student edition of backpropkit leaves its reference answer out.')
+            raise NotImplementedError('Value.relu is an exercise: write it in the notebook 01_gradients/2_autograd.ipynb. The student edition of backpropkit leaves its reference answer out.')
 
         out._backward = _backward
         return out
@@ -157,7 +157,7 @@ class Value:
         the output back to the inputs. The depth-first search is recursive, which limits graphs
         to chains of about a thousand nodes (Python's recursion limit).
         """
-        raise NotImplementedError('Value.backward is an exercise: write it in the notebook 01_gradients/autograd.ipynb. The student edition of backpropkit leaves its reference answer out.')
+        raise NotImplementedError('Value.backward is an exercise: write it in the notebook 01_gradients/2_autograd.ipynb. The student edition of backpropkit leaves its reference answer out.')
 
 
 def as_value(x: Value | Number) -> Value:

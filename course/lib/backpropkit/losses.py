@@ -23,7 +23,7 @@ def softmax_loss(scores: Array, y: Array) -> tuple[Array, Array]:
     xp = namespace(scores, y)
     num_examples, num_classes = scores.shape
     classes = xp.arange(num_classes, device=device_of(scores))
-    raise NotImplementedError('softmax_loss is an exercise: write it in the notebook 02_linear_classifiers/linear_classifiers.ipynb. The student edition of backpropkit leaves its reference answer out.')
+    raise NotImplementedError('softmax_loss is an exercise: write it in the notebook 02_linear_classifiers/1_linear_classifiers.ipynb. The student edition of backpropkit leaves its reference answer out.')
     return loss, dscores
 
 
@@ -39,7 +39,7 @@ def svm_loss_loops(scores: Array, y: Array, margin: float = 1.0) -> tuple[Array,
     _check_margin(margin)
     xp = namespace(scores, y)
     num_examples, num_classes = scores.shape
-    raise NotImplementedError('svm_loss_loops is an exercise: write it in the notebook 02_linear_classifiers/linear_classifiers.ipynb. The student edition of backpropkit leaves its reference answer out.')
+    raise NotImplementedError('svm_loss_loops is an exercise: write it in the notebook 02_linear_classifiers/1_linear_classifiers.ipynb. The student edition of backpropkit leaves its reference answer out.')
     return loss, dscores
 
 
@@ -53,7 +53,7 @@ def svm_loss(scores: Array, y: Array, margin: float = 1.0) -> tuple[Array, Array
     xp = namespace(scores, y)
     num_examples, num_classes = scores.shape
     classes = xp.arange(num_classes, device=device_of(scores))
-    raise NotImplementedError('svm_loss is an exercise: write it in the notebook 02_linear_classifiers/linear_classifiers.ipynb. The student edition of backpropkit leaves its reference answer out.')
+    raise NotImplementedError('svm_loss is an exercise: write it in the notebook 02_linear_classifiers/1_linear_classifiers.ipynb. The student edition of backpropkit leaves its reference answer out.')
     return loss, dscores
 
 
@@ -72,7 +72,7 @@ def binary_cross_entropy_loss(logits: Array, y: Array) -> tuple[Array, Array]:
     _check_binary_targets(y, logits)
     y = xp.astype(y, logits.dtype)
     size = logits.size
-    raise NotImplementedError('binary_cross_entropy_loss is an exercise: write it in the notebook 02_linear_classifiers/linear_classifiers.ipynb. The student edition of backpropkit leaves its reference answer out.')
+    raise NotImplementedError('binary_cross_entropy_loss is an exercise: write it in the notebook 02_linear_classifiers/1_linear_classifiers.ipynb. The student edition of backpropkit leaves its reference answer out.')
     return loss, dlogits
 
 
@@ -90,7 +90,7 @@ def mse_loss(pred: Array, target: Array) -> tuple[Array, Array]:
     check_finite(target, "target")
     xp = namespace(pred, target)
     size = pred.size
-    raise NotImplementedError('mse_loss is an exercise: write it in the notebook 02_linear_classifiers/linear_classifiers.ipynb. The student edition of backpropkit leaves its reference answer out.')
+    raise NotImplementedError('mse_loss is an exercise: write it in the notebook 02_linear_classifiers/1_linear_classifiers.ipynb. The student edition of backpropkit leaves its reference answer out.')
     return loss, dpred
 
 

@@ -1,13 +1,13 @@
 """Bring a student's answers over from earlier notebooks.
 
 Later notebooks train networks on the functions the student wrote before: the affine and ReLU
-layers of ``03_backprop/layers.ipynb``, the softmax loss of notebook 2, the update rules of
+layers of ``03_backprop/1_layers.ipynb``, the softmax loss of notebook 2, the update rules of
 notebook 4. :func:`answers_from` reads those notebooks from disk, runs their first code cell (the
 imports), the given functions the answers build on (locked cells that only define functions,
 like the two-layer net's forward pass) and their answer cells (the cells nbgrader marks
 ``solution``) in a fresh namespace, and returns the functions they define::
 
-    yours = answers_from("layers.ipynb", "../02_linear_classifiers/linear_classifiers.ipynb")
+    yours = answers_from("1_layers.ipynb", "../02_linear_classifiers/1_linear_classifiers.ipynb")
     layers = LayerSet.from_namespace(yours, fallback=LayerSet.reference())
 
 A notebook that is not there contributes nothing, so the fallback supplies the library's
@@ -45,7 +45,7 @@ def answers_from(*notebook_paths: str | os.PathLike) -> dict[str, Callable]:
     ``RuntimeError`` when one of the notebook's cells fails to run, naming the notebook and cell.
     """
     if not notebook_paths:
-        raise TypeError("answers_from needs at least one notebook path, e.g. answers_from('layers.ipynb')")
+        raise TypeError("answers_from needs at least one notebook path, e.g. answers_from('1_layers.ipynb')")
     functions: dict[str, Callable] = {}
     for notebook_path in notebook_paths:
         if not isinstance(notebook_path, (str, os.PathLike)):

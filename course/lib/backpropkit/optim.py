@@ -73,7 +73,7 @@ def sgd(
     """
     _check_step_inputs(w, dw, state, learning_rate=learning_rate, weight_decay=weight_decay)
     dw = _with_weight_decay(w, dw, weight_decay)
-    raise NotImplementedError('sgd is an exercise: write it in the notebook 04_optimization/update_rules.ipynb. The student edition of backpropkit leaves its reference answer out.')
+    raise NotImplementedError('sgd is an exercise: write it in the notebook 04_optimization/1_update_rules.ipynb. The student edition of backpropkit leaves its reference answer out.')
     return next_w, {}
 
 
@@ -105,7 +105,7 @@ def sgd_momentum(
     _check_step_inputs(w, dw, state, learning_rate=learning_rate, momentum=momentum, weight_decay=weight_decay)
     dw = _with_weight_decay(w, dw, weight_decay)
     velocity = _state_array(state, "velocity", w)
-    raise NotImplementedError('sgd_momentum is an exercise: write it in the notebook 04_optimization/update_rules.ipynb. The student edition of backpropkit leaves its reference answer out.')
+    raise NotImplementedError('sgd_momentum is an exercise: write it in the notebook 04_optimization/1_update_rules.ipynb. The student edition of backpropkit leaves its reference answer out.')
     return next_w, {"velocity": velocity}
 
 
@@ -129,7 +129,7 @@ def nesterov_momentum(
     _check_step_inputs(w, dw, state, learning_rate=learning_rate, momentum=momentum, weight_decay=weight_decay)
     dw = _with_weight_decay(w, dw, weight_decay)
     velocity = _state_array(state, "velocity", w)
-    raise NotImplementedError('nesterov_momentum is an exercise: write it in the notebook 04_optimization/update_rules.ipynb. The student edition of backpropkit leaves its reference answer out.')
+    raise NotImplementedError('nesterov_momentum is an exercise: write it in the notebook 04_optimization/1_update_rules.ipynb. The student edition of backpropkit leaves its reference answer out.')
     return next_w, {"velocity": velocity}
 
 
@@ -153,7 +153,7 @@ def adagrad(
     dw = _with_weight_decay(w, dw, weight_decay)
     xp = namespace(w, dw)
     grad_squared = _state_array(state, "grad_squared", w)
-    raise NotImplementedError('adagrad is an exercise: write it in the notebook 04_optimization/update_rules.ipynb. The student edition of backpropkit leaves its reference answer out.')
+    raise NotImplementedError('adagrad is an exercise: write it in the notebook 04_optimization/1_update_rules.ipynb. The student edition of backpropkit leaves its reference answer out.')
     return next_w, {"grad_squared": grad_squared}
 
 
@@ -180,7 +180,7 @@ def rmsprop(
     dw = _with_weight_decay(w, dw, weight_decay)
     xp = namespace(w, dw)
     grad_squared = _state_array(state, "grad_squared", w)
-    raise NotImplementedError('rmsprop is an exercise: write it in the notebook 04_optimization/update_rules.ipynb. The student edition of backpropkit leaves its reference answer out.')
+    raise NotImplementedError('rmsprop is an exercise: write it in the notebook 04_optimization/1_update_rules.ipynb. The student edition of backpropkit leaves its reference answer out.')
     return next_w, {"grad_squared": grad_squared}
 
 
@@ -214,7 +214,7 @@ def adam(
     m = _state_array(state, "m", w)
     v = _state_array(state, "v", w)
     t = int(state.get("t", 0)) + 1
-    raise NotImplementedError('adam is an exercise: write it in the notebook 04_optimization/update_rules.ipynb. The student edition of backpropkit leaves its reference answer out.')
+    raise NotImplementedError('adam is an exercise: write it in the notebook 04_optimization/1_update_rules.ipynb. The student edition of backpropkit leaves its reference answer out.')
     return next_w, {"m": m, "v": v, "t": t}
 
 

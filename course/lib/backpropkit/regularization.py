@@ -21,7 +21,7 @@ def l2_penalty(w: Array, reg: float) -> tuple[Array, Array]:
     _check_weights(w)
     _check_strength(reg, "reg")
     xp = namespace(w)
-    raise NotImplementedError('l2_penalty is an exercise: write it in the notebook 02_linear_classifiers/linear_classifiers.ipynb. The student edition of backpropkit leaves its reference answer out.')
+    raise NotImplementedError('l2_penalty is an exercise: write it in the notebook 02_linear_classifiers/1_linear_classifiers.ipynb. The student edition of backpropkit leaves its reference answer out.')
     return value, dw
 
 
@@ -34,7 +34,7 @@ def l1_penalty(w: Array, reg: float) -> tuple[Array, Array]:
     _check_weights(w)
     _check_strength(reg, "reg")
     xp = namespace(w)
-    raise NotImplementedError('l1_penalty is an exercise: write it in the notebook 02_linear_classifiers/linear_classifiers.ipynb. The student edition of backpropkit leaves its reference answer out.')
+    raise NotImplementedError('l1_penalty is an exercise: write it in the notebook 02_linear_classifiers/1_linear_classifiers.ipynb. The student edition of backpropkit leaves its reference answer out.')
     return value, dw
 
 
@@ -49,7 +49,7 @@ def elastic_net_penalty(w: Array, reg: float, l1_ratio: float) -> tuple[Array, A
     _check_strength(l1_ratio, "l1_ratio")
     if l1_ratio > 1:
         raise ValueError(f"l1_ratio must lie in [0, 1] (the share of L1 in the mix), got {l1_ratio!r}")
-    raise NotImplementedError('elastic_net_penalty is an exercise: write it in the notebook 02_linear_classifiers/linear_classifiers.ipynb. The student edition of backpropkit leaves its reference answer out.')
+    raise NotImplementedError('elastic_net_penalty is an exercise: write it in the notebook 02_linear_classifiers/1_linear_classifiers.ipynb. The student edition of backpropkit leaves its reference answer out.')
     return value, dw
 
 
@@ -66,7 +66,7 @@ def weight_decay(w: Array, dw: Array, reg: float) -> Array:
         raise ValueError(f"dw has shape {tuple(dw.shape)} but w has shape {tuple(w.shape)}; they must match")
     _check_strength(reg, "reg")
     namespace(w, dw)
-    raise NotImplementedError('weight_decay is an exercise: write it in the notebook 05_regularization/dropout.ipynb. The student edition of backpropkit leaves its reference answer out.')
+    raise NotImplementedError('weight_decay is an exercise: write it in the notebook 05_regularization/1_dropout.ipynb. The student edition of backpropkit leaves its reference answer out.')
     return decayed
 
 

@@ -56,7 +56,7 @@ def step_decay(step: int, *, base_lr: float, decay: float = 0.1, every: int) -> 
     _check_rate(base_lr, "base_lr")
     _check_rate(decay, "decay")
     _check_positive_count(every, "every")
-    raise NotImplementedError('step_decay is an exercise: write it in the notebook 04_optimization/schedules.ipynb. The student edition of backpropkit leaves its reference answer out.')
+    raise NotImplementedError('step_decay is an exercise: write it in the notebook 04_optimization/2_schedules.ipynb. The student edition of backpropkit leaves its reference answer out.')
     return float(learning_rate)
 
 
@@ -70,7 +70,7 @@ def cosine_decay(step: int, *, base_lr: float, total_steps: int, final_lr: float
     _check_rate(final_lr, "final_lr")
     _check_positive_count(total_steps, "total_steps")
     t = min(step, total_steps)
-    raise NotImplementedError('cosine_decay is an exercise: write it in the notebook 04_optimization/schedules.ipynb. The student edition of backpropkit leaves its reference answer out.')
+    raise NotImplementedError('cosine_decay is an exercise: write it in the notebook 04_optimization/2_schedules.ipynb. The student edition of backpropkit leaves its reference answer out.')
     return float(learning_rate)
 
 
@@ -84,7 +84,7 @@ def linear_decay(step: int, *, base_lr: float, total_steps: int, final_lr: float
     _check_rate(final_lr, "final_lr")
     _check_positive_count(total_steps, "total_steps")
     t = min(step, total_steps)
-    raise NotImplementedError('linear_decay is an exercise: write it in the notebook 04_optimization/schedules.ipynb. The student edition of backpropkit leaves its reference answer out.')
+    raise NotImplementedError('linear_decay is an exercise: write it in the notebook 04_optimization/2_schedules.ipynb. The student edition of backpropkit leaves its reference answer out.')
     return float(learning_rate)
 
 
@@ -98,7 +98,7 @@ def inverse_sqrt_decay(step: int, *, base_lr: float, hold_steps: int = 1) -> flo
     _check_step(step)
     _check_rate(base_lr, "base_lr")
     _check_positive_count(hold_steps, "hold_steps")
-    raise NotImplementedError('inverse_sqrt_decay is an exercise: write it in the notebook 04_optimization/schedules.ipynb. The student edition of backpropkit leaves its reference answer out.')
+    raise NotImplementedError('inverse_sqrt_decay is an exercise: write it in the notebook 04_optimization/2_schedules.ipynb. The student edition of backpropkit leaves its reference answer out.')
     return float(learning_rate)
 
 
@@ -116,7 +116,7 @@ def with_warmup(schedule: Schedule, warmup_steps: int) -> Schedule:
 
     def warmed_up(step: int) -> float:
         _check_step(step)
-        raise NotImplementedError('with_warmup is an exercise: write it in the notebook 04_optimization/schedules.ipynb. The student edition of backpropkit leaves its reference answer out.')
+        raise NotImplementedError('with_warmup is an exercise: write it in the notebook 04_optimization/2_schedules.ipynb. The student edition of backpropkit leaves its reference answer out.')
         return float(learning_rate)
 
     warmed_up.__name__ = f"{getattr(schedule, '__name__', 'schedule')}_with_warmup"

@@ -25,7 +25,7 @@ def relu_forward(x: Array) -> tuple[Array, Array]:
     """
     check_array(x, "x")
     xp = namespace(x)
-    raise NotImplementedError('relu_forward is an exercise: write it in the notebook 03_backprop/layers.ipynb. The student edition of backpropkit leaves its reference answer out.')
+    raise NotImplementedError('relu_forward is an exercise: write it in the notebook 03_backprop/1_layers.ipynb. The student edition of backpropkit leaves its reference answer out.')
     return out, x
 
 
@@ -37,7 +37,7 @@ def relu_backward(dout: Array, cache: Array) -> Array:
     x = cache
     check_upstream(dout, x.shape)
     xp = namespace(dout, x)
-    raise NotImplementedError('relu_backward is an exercise: write it in the notebook 03_backprop/layers.ipynb. The student edition of backpropkit leaves its reference answer out.')
+    raise NotImplementedError('relu_backward is an exercise: write it in the notebook 03_backprop/1_layers.ipynb. The student edition of backpropkit leaves its reference answer out.')
     return dx
 
 
@@ -50,7 +50,7 @@ def leaky_relu_forward(x: Array, alpha: float = 0.01) -> tuple[Array, tuple]:
     if isinstance(alpha, bool) or not isinstance(alpha, Real) or not 0 <= alpha < 1:
         raise ValueError(f"alpha must be a number in [0, 1), got {alpha!r}")
     xp = namespace(x)
-    raise NotImplementedError('leaky_relu_forward is an exercise: write it in the notebook 03_backprop/layers.ipynb. The student edition of backpropkit leaves its reference answer out.')
+    raise NotImplementedError('leaky_relu_forward is an exercise: write it in the notebook 03_backprop/1_layers.ipynb. The student edition of backpropkit leaves its reference answer out.')
     return out, (x, alpha)
 
 
@@ -62,7 +62,7 @@ def leaky_relu_backward(dout: Array, cache: tuple) -> Array:
     x, alpha = cache
     check_upstream(dout, x.shape)
     xp = namespace(dout, x)
-    raise NotImplementedError('leaky_relu_backward is an exercise: write it in the notebook 03_backprop/layers.ipynb. The student edition of backpropkit leaves its reference answer out.')
+    raise NotImplementedError('leaky_relu_backward is an exercise: write it in the notebook 03_backprop/1_layers.ipynb. The student edition of backpropkit leaves its reference answer out.')
     return dx
 
 
@@ -76,7 +76,7 @@ def sigmoid_forward(x: Array) -> tuple[Array, Array]:
     """
     check_array(x, "x")
     xp = namespace(x)
-    raise NotImplementedError('sigmoid_forward is an exercise: write it in the notebook 03_backprop/layers.ipynb. The student edition of backpropkit leaves its reference answer out.')
+    raise NotImplementedError('sigmoid_forward is an exercise: write it in the notebook 03_backprop/1_layers.ipynb. The student edition of backpropkit leaves its reference answer out.')
     return out, out
 
 
@@ -88,7 +88,7 @@ def sigmoid_backward(dout: Array, cache: Array) -> Array:
     out = cache
     check_upstream(dout, out.shape)
     namespace(dout, out)  # refuses arrays from two backends
-    raise NotImplementedError('sigmoid_backward is an exercise: write it in the notebook 03_backprop/layers.ipynb. The student edition of backpropkit leaves its reference answer out.')
+    raise NotImplementedError('sigmoid_backward is an exercise: write it in the notebook 03_backprop/1_layers.ipynb. The student edition of backpropkit leaves its reference answer out.')
     return dx
 
 
@@ -99,7 +99,7 @@ def tanh_forward(x: Array) -> tuple[Array, Array]:
     """
     check_array(x, "x")
     xp = namespace(x)
-    raise NotImplementedError('tanh_forward is an exercise: write it in the notebook 03_backprop/layers.ipynb. The student edition of backpropkit leaves its reference answer out.')
+    raise NotImplementedError('tanh_forward is an exercise: write it in the notebook 03_backprop/1_layers.ipynb. The student edition of backpropkit leaves its reference answer out.')
     return out, out
 
 
@@ -111,7 +111,7 @@ def tanh_backward(dout: Array, cache: Array) -> Array:
     out = cache
     check_upstream(dout, out.shape)
     namespace(dout, out)  # refuses arrays from two backends
-    raise NotImplementedError('tanh_backward is an exercise: write it in the notebook 03_backprop/layers.ipynb. The student edition of backpropkit leaves its reference answer out.')
+    raise NotImplementedError('tanh_backward is an exercise: write it in the notebook 03_backprop/1_layers.ipynb. The student edition of backpropkit leaves its reference answer out.')
     return dx
 
 
@@ -127,7 +127,7 @@ def elu_forward(x: Array, alpha: float = 1.0) -> tuple[Array, tuple]:
     if isinstance(alpha, bool) or not isinstance(alpha, Real) or not alpha > 0:
         raise ValueError(f"alpha must be a number > 0, got {alpha!r}")
     xp = namespace(x)
-    raise NotImplementedError('elu_forward is an exercise: write it in the notebook 03_backprop/layers.ipynb. The student edition of backpropkit leaves its reference answer out.')
+    raise NotImplementedError('elu_forward is an exercise: write it in the notebook 03_backprop/1_layers.ipynb. The student edition of backpropkit leaves its reference answer out.')
     return out, (x, alpha)
 
 
@@ -139,7 +139,7 @@ def elu_backward(dout: Array, cache: tuple) -> Array:
     x, alpha = cache
     check_upstream(dout, x.shape)
     xp = namespace(dout, x)
-    raise NotImplementedError('elu_backward is an exercise: write it in the notebook 03_backprop/layers.ipynb. The student edition of backpropkit leaves its reference answer out.')
+    raise NotImplementedError('elu_backward is an exercise: write it in the notebook 03_backprop/1_layers.ipynb. The student edition of backpropkit leaves its reference answer out.')
     return dx
 
 
@@ -166,7 +166,7 @@ def maxout_forward(x: Array, w: Array, b: Array) -> tuple[Array, tuple]:
     if tuple(b.shape) != (pieces, units):
         raise ValueError(f"b must have shape ({pieces}, {units}) to match w {tuple(w.shape)}, got {tuple(b.shape)}")
     xp = namespace(x, w, b)
-    raise NotImplementedError('maxout_forward is an exercise: write it in the notebook 03_backprop/layers.ipynb. The student edition of backpropkit leaves its reference answer out.')
+    raise NotImplementedError('maxout_forward is an exercise: write it in the notebook 03_backprop/1_layers.ipynb. The student edition of backpropkit leaves its reference answer out.')
     return out, (x, w, b)
 
 
@@ -184,5 +184,5 @@ def maxout_backward(dout: Array, cache: tuple) -> tuple[Array, Array, Array]:
     pieces, _, units = w.shape
     check_upstream(dout, (x.shape[0], units))
     xp = namespace(dout, x, w, b)
-    raise NotImplementedError('maxout_backward is an exercise: write it in the notebook 03_backprop/layers.ipynb. The student edition of backpropkit leaves its reference answer out.')
+    raise NotImplementedError('maxout_backward is an exercise: write it in the notebook 03_backprop/1_layers.ipynb. The student edition of backpropkit leaves its reference answer out.')
     return dx, dw, db

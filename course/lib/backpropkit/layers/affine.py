@@ -33,5 +33,5 @@ def affine_backward(dout: Array, cache: tuple) -> tuple[Array, Array, Array]:
     """
     x, w = cache
     xp = namespace(dout, x, w)
-    raise NotImplementedError('affine_backward is an exercise: write it in the notebook 03_backprop/layers.ipynb. The student edition of backpropkit leaves its reference answer out.')
+    raise NotImplementedError('affine_backward is an exercise: write it in the notebook 03_backprop/1_layers.ipynb. The student edition of backpropkit leaves its reference answer out.')
     return dx, dw, db

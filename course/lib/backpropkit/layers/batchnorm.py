@@ -109,5 +109,5 @@ def batchnorm_backward(dout: Array, cache: tuple) -> tuple[Array, Array, Array]:
     count = _values_per_feature(x_hat)
     gamma_b = _per_feature(gamma, x_hat.ndim)
     inv_std_b = _per_feature(inv_std, x_hat.ndim)
-    raise NotImplementedError('batchnorm_backward is an exercise: write it in the notebook 05_regularization/batchnorm.ipynb. The student edition of backpropkit leaves its reference answer out.')
+    raise NotImplementedError('batchnorm_backward is an exercise: write it in the notebook 05_regularization/2_batchnorm.ipynb. The student edition of backpropkit leaves its reference answer out.')
     return dx, dgamma, dbeta

@@ -90,7 +90,7 @@ def conv_forward_naive(x: Array, w: Array, b: Array, stride: int = 1, pad: int =
     xp = namespace(x, w, b)
     num_images, _, _, _ = x.shape
     num_filters, _, kernel_height, kernel_width = w.shape
-    raise NotImplementedError('conv_forward_naive is an exercise: write it in the notebook 06_convnets/conv_pool.ipynb. The student edition of backpropkit leaves its reference answer out.')
+    raise NotImplementedError('conv_forward_naive is an exercise: write it in the notebook 06_convnets/1_conv_pool.ipynb. The student edition of backpropkit leaves its reference answer out.')
     return out, (x, w, b, stride, pad)
 
 
@@ -106,5 +106,5 @@ def conv_backward_naive(dout: Array, cache: tuple) -> tuple[Array, Array, Array]
     num_filters, _, kernel_height, kernel_width = w.shape
     check_upstream(dout, (num_images, num_filters, out_height, out_width))
     xp = namespace(dout, x, w)
-    raise NotImplementedError('conv_backward_naive is an exercise: write it in the notebook 06_convnets/conv_pool.ipynb. The student edition of backpropkit leaves its reference answer out.')
+    raise NotImplementedError('conv_backward_naive is an exercise: write it in the notebook 06_convnets/1_conv_pool.ipynb. The student edition of backpropkit leaves its reference answer out.')
     return dx, dw, db

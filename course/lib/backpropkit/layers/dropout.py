@@ -34,7 +34,7 @@ def dropout_forward(
         raise ValueError(f"keep_prob must be a probability in (0, 1], got {keep_prob!r}")
     xp = namespace(x)
     random = as_random_state(rng)
-    raise NotImplementedError('dropout_forward is an exercise: write it in the notebook 05_regularization/dropout.ipynb. The student edition of backpropkit leaves its reference answer out.')
+    raise NotImplementedError('dropout_forward is an exercise: write it in the notebook 05_regularization/1_dropout.ipynb. The student edition of backpropkit leaves its reference answer out.')
     return out, mask
 
 
@@ -49,5 +49,5 @@ def dropout_backward(dout: Array, cache: Array | None) -> Array:
         namespace(dout, mask)  # refuses arrays from two backends
     else:
         check_array(dout, "dout")
-    raise NotImplementedError('dropout_backward is an exercise: write it in the notebook 05_regularization/dropout.ipynb. The student edition of backpropkit leaves its reference answer out.')
+    raise NotImplementedError('dropout_backward is an exercise: write it in the notebook 05_regularization/1_dropout.ipynb. The student edition of backpropkit leaves its reference answer out.')
     return dx

@@ -51,7 +51,7 @@ def max_pool_forward_naive(
     out_height, out_width = pool_output_shape(tuple(x.shape), pool_height, pool_width, stride)
     xp = namespace(x)
     num_images, channels, _, _ = x.shape
-    raise NotImplementedError('max_pool_forward_naive is an exercise: write it in the notebook 06_convnets/conv_pool.ipynb. The student edition of backpropkit leaves its reference answer out.')
+    raise NotImplementedError('max_pool_forward_naive is an exercise: write it in the notebook 06_convnets/1_conv_pool.ipynb. The student edition of backpropkit leaves its reference answer out.')
     return out, (x, pool_height, pool_width, stride)
 
 
@@ -66,5 +66,5 @@ def max_pool_backward_naive(dout: Array, cache: tuple) -> Array:
     num_images, channels, _, _ = x.shape
     check_upstream(dout, (num_images, channels, out_height, out_width))
     xp = namespace(dout, x)
-    raise NotImplementedError('max_pool_backward_naive is an exercise: write it in the notebook 06_convnets/conv_pool.ipynb. The student edition of backpropkit leaves its reference answer out.')
+    raise NotImplementedError('max_pool_backward_naive is an exercise: write it in the notebook 06_convnets/1_conv_pool.ipynb. The student edition of backpropkit leaves its reference answer out.')
     return dx
