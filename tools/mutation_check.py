@@ -70,6 +70,14 @@ EQUIVALENT: dict[str, str] = {
     "03_backprop/1_layers.ipynb relu_backward: flips `x > 0` to `x >= 0`": _KINK,
     "03_backprop/1_layers.ipynb leaky_relu_forward: flips `x > 0` to `x >= 0`": _SAME_AT_TIE + ": x = alpha * x = 0",
     "03_backprop/1_layers.ipynb leaky_relu_backward: flips `x > 0` to `x >= 0`": _KINK,
+    "03_backprop/1_layers.ipynb elu_forward: flips `x > 0` to `x >= 0`":
+        _SAME_AT_TIE + ": x = alpha * (exp(0) - 1) = 0",
+    "03_backprop/1_layers.ipynb elu_backward: flips `x > 0` to `x >= 0`":
+        "differs only where the input is exactly 0, where ELU with alpha != 1 has a kink and no derivative "
+        "(slope 1 on one side, alpha on the other), and the checks never sample exactly 0",
+    "03_backprop/1_layers.ipynb elu_forward: flips `alpha > 0` to `alpha >= 0`":
+        "the given argument check, outside the solution region: it changes only whether alpha = 0 is refused, "
+        "an input no check passes (the exercise is the region between the solution markers)",
     "03_backprop/1_layers.ipynb sigmoid_forward: flips `x >= 0` to `x > 0`": _SAME_AT_TIE + ": at x = 0 both give 0.5",
     "03_backprop/1_layers.ipynb tanh_forward: negates `out` (#2)":
         "negates the cache, which only the student's own tanh_backward reads, squared (1 - out**2)",
