@@ -42,7 +42,7 @@ def test_a_complete_submission_of_a_multi_notebook_assignment_shows_no_unanswere
     errors = [cell.error for cell in deep.cell_outputs if cell.error]
     assert not [error for error in errors if any(word in error for word in UNANSWERED)]
     write_all_feedback(workspace, "03_backprop")
-    page = (workspace.feedback / "ada" / "03_backprop" / "deep_networks.html").read_text()
+    page = (workspace.feedback / "ada" / "03_backprop" / "3_deep_networks.html").read_text()
     assert not [word for word in UNANSWERED if word in page]
 
 

@@ -21,7 +21,7 @@ def elu_forward(x, alpha=1.0):
     out = xp.where(x > 0, x, alpha * (xp.exp(x) - 1.0))  # exp(1000) overflows, though where discards it
     return out, (x, alpha)
 ''',
-        mistake="overflow",
+        mistake="take exp only of numbers at most 0",
     ),
     PlantedBug(
         label="elu_backward/local_gradient_only",
@@ -33,7 +33,7 @@ def elu_backward(dout, cache):
     xp = namespace(dout, x)
     return xp.where(x > 0, 1.0, alpha * xp.exp(xp.minimum(x, 0.0)))  # dout never multiplied in
 ''',
-        mistake="multiply the local gradient by the upstream gradient",
+        mistake="multiply the local gradient by the upstream gradient dout",
     ),
     PlantedBug(
         label="maxout_backward/every_tied_piece",
@@ -77,6 +77,6 @@ def maxout_backward(dout, cache):
         db[j, :] = xp.sum(routed, axis=0)
     return dx, dw, db
 ''',
-        mistake="FIRST of them",
+        mistake="the lowest piece index",
     ),
 ]

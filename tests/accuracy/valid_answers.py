@@ -138,9 +138,11 @@ def numerical_gradient_upstream(f, x, dout, h=1e-5):
 def relative_error(a, b):
     if a.shape != b.shape:
         raise ValueError(f"a and b must have the same shape, got {a.shape} and {b.shape}")
+    pairs = list(zip(a.ravel(), b.ravel()))
+    floor = max(max((abs(x) + abs(y) for x, y in pairs), default=0.0) * SCALE_FLOOR, TINY)
     worst = 0.0
-    for x, y in zip(a.ravel(), b.ravel()):
-        worst = max(worst, abs(x - y) / max(abs(x) + abs(y), TINY))
+    for x, y in pairs:
+        worst = max(worst, abs(x - y) / max(abs(x) + abs(y), floor))
     return float(worst)
 '''),
     # ---------------------------------------------------------------- 02 linear classifiers
@@ -360,13 +362,13 @@ def linear_decay(step, *, base_lr, total_steps, final_lr=0.0):
     return float(base_lr + (final_lr - base_lr) * step / total_steps)
 '''),
     ValidAnswer("inverse_sqrt_decay/branches", SCHEDULES, "inverse_sqrt_decay", '''
-def inverse_sqrt_decay(step, *, base_lr, warmup_steps=1):
+def inverse_sqrt_decay(step, *, base_lr, hold_steps=1):
     _check_step(step)
     _check_rate(base_lr, "base_lr")
-    _check_positive_count(warmup_steps, "warmup_steps")
-    if step <= warmup_steps:
+    _check_positive_count(hold_steps, "hold_steps")
+    if step <= hold_steps:
         return float(base_lr)
-    return float(base_lr / math.sqrt(step / warmup_steps))
+    return float(base_lr / math.sqrt(step / hold_steps))
 '''),
     ValidAnswer("with_warmup/closed_form_ramp", SCHEDULES, "with_warmup", '''
 def with_warmup(schedule, warmup_steps):
