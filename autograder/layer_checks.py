@@ -19,7 +19,11 @@ A failure names a mistake only when the student's answer reproduces it: the hypo
 shows it (dout ignored, ``=`` for ``+=``). Otherwise it says which quantity is wrong and where.
 
 Without references (the student edition, for self-study) the check pairs the student's backward
-with the student's own forward and differentiates that forward, as a self-check.
+with the student's own forward and differentiates that forward, as a self-check. One exception
+keeps the notebook's verdict the grader's: when the layer has an oracle (:mod:`autograder.oracles`)
+and the student's forward disagrees with it, the oracle's output is differentiated instead, and the
+message says to fix the forward first. A wrong forward then costs the forward's points only, as in
+the grader (the student's backward still gets their own cache, the only one there is).
 """
 
 from __future__ import annotations
@@ -117,9 +121,36 @@ def _student_forward(forward: StudentCall, arrays: dict[str, np.ndarray], params
     return as_float_array(out, forward.name, "out"), cache
 
 
-def _own_forward_pass(forward: StudentCall, arrays: dict, params: dict, seed: int) -> _ForwardPass:
-    """Without a reference (the student edition): differentiate the student's own forward."""
+# backward's name -> the oracle of its forward, for the student edition's forward-first rule
+_FORWARD_ORACLES = {
+    "affine_backward": "affine",
+    "relu_backward": "relu",
+    "leaky_relu_backward": "leaky_relu",
+    "sigmoid_backward": "sigmoid",
+    "tanh_backward": "tanh",
+    "elu_backward": "elu",
+    "maxout_backward": "maxout",
+}  # conv and pool checks name theirs
+
+
+def _own_forward_pass(forward: StudentCall, arrays: dict, params: dict, seed: int, oracle: str | None) -> _ForwardPass:
+    """Without a reference (the student edition): differentiate the student's own forward, unless
+    it disagrees with the layer's ``oracle``; then differentiate the oracle's output instead."""
     out, cache = _student_forward(forward, arrays, params)
+    if oracle is not None:
+        reference = oracles.ORACLES[oracle]
+        expected = np.asarray(reference(*(array.copy() for array in arrays.values()), **params), dtype=np.float64)
+        if expected.shape != out.shape or not np.all(np.isfinite(out)) or normwise_error(out, expected) > ANALYTIC_TOLERANCE:
+
+            def evaluate_oracle() -> np.ndarray:
+                return np.asarray(reference(*arrays.values(), **params), dtype=np.float64)
+
+            dout = case_rng(seed + 1).standard_normal(expected.shape)
+            note = (
+                f"{forward.name}'s output differs from the expected one, so backward was checked against "
+                f"the expected forward (with your forward's cache): fix {forward.name} first"
+            )
+            return _ForwardPass(expected, cache, evaluate_oracle, dout, note=note)
     if not np.all(np.isfinite(out)):
         raise CheckFailed(f"{forward.name}: the output holds NaN or infinity on finite inputs.", {"check": forward.name})
 
@@ -235,8 +266,10 @@ def run_backward_check(
     tolerance: float = 1e-6,
     max_elements: int | None = 100,
     extra_diagnosis: Callable[[str], str | None] | None = None,
+    oracle: str | None = None,
 ) -> None:
-    """The body of :func:`check_backward`; ``extra_diagnosis(quantity)`` may name a layer-specific mistake."""
+    """The body of :func:`check_backward`; ``extra_diagnosis(quantity)`` may name a layer-specific
+    mistake; ``oracle`` names the forward's oracle (default: found by the backward's name)."""
     params = dict(params or {})
     check = function_name(backward, name)
     forward_call = StudentCall(forward, function_name(forward))
@@ -246,7 +279,7 @@ def run_backward_check(
     case = describe_case(arrays, params, seed)
     reference = _layer_reference(backward)
     if reference is None:
-        forward_pass = _own_forward_pass(forward_call, arrays, params, seed)
+        forward_pass = _own_forward_pass(forward_call, arrays, params, seed, oracle or _FORWARD_ORACLES.get(check))
     else:
         forward_pass = _reference_forward_pass(reference, forward_call, arrays, params, wrt, seed)
     grads, mismatches = _gradient_mismatches(
@@ -360,7 +393,8 @@ def _conv_counts(x_shape: tuple, w_shape: tuple, stride: int, pad: int) -> dict[
 
 def _overwrites(gradient: np.ndarray, counts: np.ndarray) -> bool:
     """True when a gradient that should sum several terms holds at most one: ``=`` where ``+=`` belongs."""
-    return bool(counts.max() > 1 and np.all(np.isin(np.round(gradient, 9), (0.0, 1.0))))
+    rounded = np.round(gradient, 9)
+    return bool(counts.max() > 1 and np.all(np.isin(rounded, (0.0, 1.0))) and np.any(rounded == 1.0))
 
 
 @student_facing
@@ -400,6 +434,7 @@ def check_conv_backward(
         seed=seed,
         max_elements=max_elements,
         extra_diagnosis=overwrite_probe,
+        oracle="conv",
     )
 
 
@@ -457,6 +492,7 @@ def check_pool_backward(
         seed=seed,
         max_elements=max_elements,
         extra_diagnosis=overwrite_probe,
+        oracle="max_pool",
     )
 
 
@@ -613,8 +649,8 @@ def check_dropout_backward(
     """Check that backward reuses the forward mask (dx = dout * out / x) and is the identity in test mode.
 
     The mask is the student's forward's when its output is a valid inverted dropout of x; otherwise
-    (and where a reference exists) the reference forward's, so a wrong forward costs the forward's
-    points only.
+    the reference forward's (in the student edition, test mode's documented ``(x, None)``), so a
+    wrong forward costs the forward's points only.
     """
     check = function_name(dropout_backward)
     forward_call = StudentCall(dropout_forward, function_name(dropout_forward))
@@ -634,8 +670,12 @@ def check_dropout_backward(
             if reference is None:
                 raise
             valid = False
-        if valid or reference is None:
+        if valid:
             return out, cache
+        if reference is None:
+            # the student edition: test mode's output and cache are known (x, and None as the
+            # docstring specifies); a training mask is the student's alone
+            return (x.copy(), None) if not train else (out, cache)
         out, cache = reference.forward(x.copy(), keep_prob, train=train, rng=seed)
         return np.asarray(out, dtype=np.float64), cache
 

@@ -432,3 +432,46 @@ def test_large_inputs_are_probed_at_a_sample_of_elements():
     )
     compared = ~np.isnan(error.details["relative_error"])
     assert 0 < compared.sum() <= 50
+
+
+# --- the student edition: no references, the oracle decides which forward is differentiated ------
+
+
+@pytest.fixture
+def student_edition(monkeypatch):
+    """The checks as the course edition runs them: without the instructor's references."""
+    from autograder import layer_checks
+
+    monkeypatch.setattr(layer_checks, "references", None)
+    monkeypatch.setattr(layer_checks, "layer_mistakes", None)
+
+
+def conv_forward_without_bias(x, w, b, stride=1, pad=0):
+    out, cache = conv.conv_forward_naive(x, w, b, stride=stride, pad=pad)
+    return out - b[None, :, None, None], cache
+
+
+def test_in_the_student_edition_a_wrong_forward_costs_only_the_forward(student_edition, capsys):
+    """The notebook gives the grader's verdict: a right backward after a wrong forward passes, told why."""
+    with pytest.raises(CheckFailed):
+        checks.check_conv_forward(conv_forward_without_bias, (2, 3, 5, 5), (4, 3, 3, 3), stride=1, pad=1)
+    checks.check_conv_backward(conv_forward_without_bias, conv.conv_backward_naive, (2, 3, 5, 5), (4, 3, 3, 3), 1, 1)
+    assert "differs from the expected one" in capsys.readouterr().out
+
+
+def test_in_the_student_edition_a_backward_of_the_wrong_forward_is_told_to_fix_the_forward(student_edition):
+    def backward_without_bias(dout, cache):
+        dx, dw, db = conv.conv_backward_naive(dout, cache)
+        return dx, dw, np.zeros_like(db)  # the right gradient of the forward without the bias
+
+    caught = failure(checks.check_conv_backward, conv_forward_without_bias, backward_without_bias, (2, 3, 5, 5), (4, 3, 3, 3))
+    assert "db" in str(caught) and "fix conv_forward_without_bias first" in str(caught)
+
+
+def test_in_the_student_edition_dropout_that_drops_at_test_time_costs_only_the_forward(student_edition):
+    def drops_always(x, keep_prob, *, train=True, rng=None):
+        return dropout.dropout_forward(x, keep_prob, train=True, rng=rng)
+
+    with pytest.raises(CheckFailed):
+        checks.check_dropout_forward(drops_always)
+    checks.check_dropout_backward(drops_always, dropout.dropout_backward)
