@@ -30,7 +30,7 @@ def _default_source() -> Path:
 
 
 def _limits(args: argparse.Namespace):
-    from .grading.sandbox import Limits
+    from .grading.records import Limits
 
     return Limits(cell_timeout=args.cell_timeout, notebook_timeout=args.notebook_timeout,
                   memory_bytes=args.memory_mb * 2**20)
@@ -155,9 +155,10 @@ def _run(args: argparse.Namespace) -> int:
             print(f"wrote {rows} row(s) to {path}")
         return 0
     if args.command == "status":
+        from .grading.sandbox import missing_walls
         from .grading.status import format_table, status_rows
 
-        print(format_table(status_rows(_workspace(args), args.assignment)))
+        print(format_table(status_rows(_workspace(args), args.assignment), missing_walls()))
         return 0
     if args.command == "check":
         from .grading.self_check import check_notebook, format_report, student_case_salt

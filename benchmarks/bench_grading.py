@@ -28,7 +28,7 @@ from autograder.grading.autograde import grade_class  # noqa: E402
 from autograder.grading.collect import collect  # noqa: E402
 from autograder.grading.gradebook_writer import GradebookWriter  # noqa: E402
 from autograder.grading.pool import default_workers  # noqa: E402
-from autograder.grading.sandbox import Limits  # noqa: E402
+from autograder.grading.records import Limits  # noqa: E402
 from autograder.grading.workspace import Workspace  # noqa: E402
 
 TOY = ROOT / "tests" / "fixtures" / "grading_course" / "solutions"

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from autograder.grading.results import NotebookResult, SubmissionResult
-from autograder.grading.trusted_check import TestOutcome
+from autograder.grading.records import NotebookResult, SubmissionResult, TestOutcome
 from autograder.grading.workspace import Workspace
 
 SOURCE = Path(__file__).parent / "fixtures" / "grading_course" / "solutions"

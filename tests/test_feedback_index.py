@@ -16,7 +16,7 @@ from autograder.grading.feedback import (
     render_class_page,
     write_all_feedback,
 )
-from autograder.grading.results import NotebookResult, SubmissionResult
+from autograder.grading.records import NotebookResult, SubmissionResult
 from autograder.grading.status import Row
 from autograder.grading.workspace import Workspace
 from small_class import ASSIGNMENT, GRADED, HOSTILE, NOTEBOOK, PENDING, SOURCE, affine, relu, small_class
@@ -146,7 +146,7 @@ def test_feedback_prints_where_the_class_page_is(workspace: Workspace, capsys: p
 def test_the_class_page_of_a_graded_class(tmp_path: Path) -> None:
     from autograder.grading.autograde import grade_class
     from autograder.grading.collect import collect
-    from autograder.grading.sandbox import Limits
+    from autograder.grading.records import Limits
 
     reference = (SOURCE / ASSIGNMENT / NOTEBOOK).read_text()
     wrong_dw = json.loads(reference)

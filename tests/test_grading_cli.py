@@ -92,7 +92,7 @@ def test_one_grade_at_a_time_and_a_dead_holders_lock_is_taken_over(tmp_path: Pat
 @pytest.mark.slow
 def test_demo_reuses_one_folder_and_says_how_to_open_the_pages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from autograder.grading.demo import run_demo
-    from autograder.grading.sandbox import Limits
+    from autograder.grading.records import Limits
 
     monkeypatch.chdir(tmp_path)
     release = tmp_path / "release"  # the toy assignment has no student release: the source stands in
@@ -128,7 +128,7 @@ def test_export_shows_public_checks_as_pass_or_fail(tmp_path: Path) -> None:
     from autograder.grading.autograde import grade_class
     from autograder.grading.collect import collect
     from autograder.grading.export import export_csv
-    from autograder.grading.sandbox import Limits
+    from autograder.grading.records import Limits
     from autograder.grading.workspace import Workspace
 
     source = tmp_path / "solutions"

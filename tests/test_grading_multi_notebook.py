@@ -14,7 +14,7 @@ from autograder.cli import main as cli
 from autograder.grading.autograde import grade_class
 from autograder.grading.collect import collect
 from autograder.grading.feedback import write_all_feedback
-from autograder.grading.sandbox import Limits
+from autograder.grading.records import Limits
 from autograder.grading.workspace import Workspace
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]

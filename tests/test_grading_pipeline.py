@@ -23,7 +23,7 @@ from autograder.grading.autograde import grade_class
 from autograder.grading.collect import collect
 from autograder.grading.export import export_csv
 from autograder.grading.feedback import write_all_feedback
-from autograder.grading.sandbox import Limits
+from autograder.grading.records import Limits
 from autograder.grading.status import format_table, status_rows
 from autograder.grading.workspace import Workspace
 
@@ -226,7 +226,7 @@ def test_a_worker_killed_mid_class_loses_no_submission(tmp_path: Path, inbox: Pa
 
 def test_the_notebook_time_limit_zeroes_only_the_tests_it_cut_off(tmp_path: Path) -> None:
     from autograder.grading.grader import grade_submission
-    from autograder.grading.results import NotebookJob, SubmissionJob
+    from autograder.grading.records import NotebookJob, SubmissionJob
 
     slow = copy.deepcopy(reference())
     index = next(i for i, c in enumerate(slow["cells"]) if c["metadata"].get("nbgrader", {}).get("grade_id") == "relu_backward")

@@ -13,7 +13,7 @@ from autograder import checks
 from autograder.failures import CheckFailed
 from autograder.grading import wire
 from autograder.grading.collect import collect
-from autograder.grading.sandbox import Limits
+from autograder.grading.records import Limits
 from autograder.grading.student_link import RemoteObject, StudentCrashed, StudentSession, StudentTimeout
 from autograder.grading.trusted_check import _heatmaps, _points_from_value
 from autograder.grading.workspace import Workspace

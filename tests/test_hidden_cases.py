@@ -11,11 +11,10 @@ from pathlib import Path
 import pytest
 
 from autograder.cli import main as cli
-from autograder.grading import cells, trusted_check
+from autograder.grading import cells, records
 from autograder.grading.autograde import grade_class
 from autograder.grading.feedback import write_all_feedback
-from autograder.grading.results import NotebookResult, SubmissionResult
-from autograder.grading.sandbox import Limits
+from autograder.grading.records import Limits, NotebookResult, SubmissionResult
 from autograder.grading.self_check import check_notebook, format_report, student_case_salt
 from autograder.grading.trusted_check import Checker
 from autograder.grading.workspace import CASE_SECRET_FILE, Workspace, hidden_case_salt, read_case_secret
@@ -43,7 +42,7 @@ def _test_cell(source: str, points: float = 2.0) -> dict:
             "metadata": {"nbgrader": {"grade": True, "grade_id": "tests", "points": points, "locked": True}}}
 
 
-def _run_cell(source: str, salt: int | None) -> tuple[trusted_check.TestOutcome, dict]:
+def _run_cell(source: str, salt: int | None) -> tuple[records.TestOutcome, dict]:
     checker = Checker({"cells": []}, None, salt)
     return checker.run(_test_cell(source), InProcessSession({})), checker.namespace
 
@@ -136,7 +135,7 @@ def test_a_message_about_a_salted_case_does_not_name_a_seed_that_reproduces_it()
 
 
 def test_the_self_check_report_says_which_hidden_cases_it_drew() -> None:
-    result = NotebookResult("1_layers.ipynb", [trusted_check.TestOutcome("tests", 2.0, 2.0)])
+    result = NotebookResult("1_layers.ipynb", [records.TestOutcome("tests", 2.0, 2.0)])
     assert "hidden tests ran on their fixed cases; the TA's grading draws other" in format_report(result, True)
     assert "case salt 77" in format_report(result, True, 77)
     assert "fixed cases" not in format_report(result, False)

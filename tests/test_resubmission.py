@@ -11,7 +11,7 @@ import pytest
 from autograder.grading.autograde import grade_class
 from autograder.grading.collect import collect
 from autograder.grading.export import export_csv
-from autograder.grading.sandbox import Limits
+from autograder.grading.records import Limits
 from autograder.grading.status import status_rows
 from autograder.grading.workspace import Workspace
 

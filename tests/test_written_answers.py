@@ -22,10 +22,9 @@ from autograder.grading.autograde import grade_class
 from autograder.grading.export import export_csv
 from autograder.grading.feedback import write_all_feedback
 from autograder.grading.gradebook_writer import GradebookWriter
-from autograder.grading.results import NotebookResult, SubmissionResult
-from autograder.grading.sandbox import Limits
+from autograder.grading.records import Limits, NotebookResult, SubmissionResult
 from autograder.grading.status import format_table, status_rows
-from autograder.grading.trusted_check import TestOutcome
+from autograder.grading.records import TestOutcome
 from autograder.grading.workspace import Workspace
 
 FIXTURE = Path(__file__).parent / "fixtures" / "grading_course" / "solutions"

@@ -6,7 +6,9 @@ One module per concept, in the order a submission meets them:
                       its grading lock, its hidden-case secret (each student's salt), and which
                       hand-ins are new or resubmitted
     collect           submissions in: folders, zips, an nbgrader exchange
-    results           the job a worker grades and the result it sends back
+    records           plain records: limits, a test's outcome, the job a worker grades and the
+                      result it sends back; they import nothing that runs student code, so
+                      collect, feedback, export and status never load the sandbox
     sandbox           resource limits, Landlock, seccomp, a uid of its own, killing a student's processes
     student_process   the student's side: runs cells, serves calls (runs inside the sandbox)
     student_link      the grader's side of that process: proxies, timeouts, crash reasons

@@ -10,8 +10,7 @@ from tqdm import tqdm
 from .dask_backend import grade_on_cluster
 from .gradebook_writer import GradebookWriter
 from .pool import grade_locally
-from .results import SubmissionResult
-from .sandbox import Limits
+from .records import Limits, SubmissionResult
 from .student_library import build_student_library
 from .workspace import Workspace
 

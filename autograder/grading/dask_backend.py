@@ -14,7 +14,7 @@ from typing import Iterable, Iterator
 
 from .grader import grade_submission
 from .pool import failed_result
-from .results import SubmissionJob, SubmissionResult
+from .records import SubmissionJob, SubmissionResult
 
 
 def grade_on_cluster(jobs: Iterable[SubmissionJob], scheduler: str) -> Iterator[tuple[SubmissionJob, SubmissionResult]]:

@@ -16,12 +16,12 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import cells
+from . import cells, sandbox
 from .autograde import grade_class
 from .collect import collect
 from .export import export_csv
 from .feedback import CLASS_FOLDER, write_all_feedback
-from .sandbox import Limits
+from .records import Limits
 from .status import format_table, status_rows
 from .workspace import Workspace, assignments_in
 
@@ -118,7 +118,8 @@ def run_demo(source_root: Path, workspace_root: Path | None = None, assignments:
         class_pages += [page for page in write_all_feedback(workspace, assignment) if page.parent.name == CLASS_FOLDER]
     csv_path = workspace.root / "grades.csv"
     export_csv(workspace, csv_path)
-    report = [format_table([row for assignment in assignments for row in status_rows(workspace, assignment)]), ""]
+    rows = [row for assignment in assignments for row in status_rows(workspace, assignment)]
+    report = [format_table(rows, sandbox.missing_walls()), ""]
     report += [_first_failure_lines(workspace), ""]
     report += [f"note: {n}" for n in notes]
     pages = sorted(workspace.feedback.rglob("*.html"))

@@ -25,7 +25,7 @@ from pathlib import Path
 from nbgrader.api import MissingEntry
 
 from . import written
-from .results import lost_points
+from .records import lost_points
 from .workspace import Workspace
 
 

@@ -27,9 +27,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 from . import written
-from .results import NotebookResult, SubmissionResult, WrittenAnswer, first_line, lost_points
+from .records import NotebookResult, SubmissionResult, TestOutcome, WrittenAnswer, first_line, lost_points
 from .status import Row, status_rows
-from .trusted_check import TestOutcome
 from .workspace import Workspace
 
 _STYLE = """

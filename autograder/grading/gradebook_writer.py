@@ -1,7 +1,7 @@
 """The one writer of the gradebook: turns grading results into nbgrader's records.
 
 Only the parent process writes, one submission at a time, as results come back from the workers.
-Everything it writes comes from one record, the :class:`~.results.SubmissionResult` that becomes
+Everything it writes comes from one record, the :class:`~.records.SubmissionResult` that becomes
 ``grading.json``: each test's points go straight into the test's nbgrader grade (whose maximum
 nbgrader took from the instructor's source when the assignment was registered), a hand-in after
 the assignment's due date (``nbgrader db assignment add NAME --duedate=...``) gets the penalty of
@@ -35,7 +35,7 @@ from traitlets.config.loader import PyFileConfigLoader
 
 from . import cells, written
 from .grader import zero_notebook
-from .results import NotebookJob, NotebookResult, SubmissionJob, SubmissionResult
+from .records import NotebookJob, NotebookResult, SubmissionJob, SubmissionResult
 from .workspace import Workspace
 
 _quiet = logging.getLogger("backpropkit.grading.nbgrader")

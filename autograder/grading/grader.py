@@ -9,7 +9,7 @@ the cells that worked (skipping the bad ones), and grading goes on until the not
 limit, so one crash costs what it broke and no more.
 
 This runs in a worker (a pool process or a Dask worker) and touches no shared state: it returns a
-:class:`~.results.SubmissionResult`, and the parent alone writes the gradebook.
+:class:`~.records.SubmissionResult`, and the parent alone writes the gradebook.
 """
 
 from __future__ import annotations
@@ -23,10 +23,9 @@ from pathlib import Path, PurePosixPath
 from typing import Iterable
 
 from . import cells, sandbox
-from .results import CellOutput, NotebookJob, NotebookResult, SubmissionJob, SubmissionResult
-from .sandbox import Limits
+from .records import CellOutput, Limits, NotebookJob, NotebookResult, SubmissionJob, SubmissionResult, TestOutcome
 from .student_link import WALL_CLOCK_FACTOR, StudentCrashed, StudentSession, StudentTimeout, private_library
-from .trusted_check import Checker, TestOutcome
+from .trusted_check import Checker
 
 MAX_RESTARTS = 3
 

@@ -21,7 +21,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Callable, Iterable, Iterator
 
 from .grader import grade_submission, zero_notebook
-from .results import SubmissionJob, SubmissionResult
+from .records import SubmissionJob, SubmissionResult
 
 Finished = Callable[[SubmissionJob, SubmissionResult], None]
 

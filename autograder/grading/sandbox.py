@@ -71,35 +71,12 @@ import resource
 import shutil
 import signal
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
 import psutil
 
-
-@dataclass(frozen=True)
-class Limits:
-    """What one submission may use.
-
-    ``cell_timeout`` is CPU seconds of the student's processes per cell or test (with a
-    wall-clock ceiling a few times longer, see ``student_link``); ``notebook_timeout`` is
-    wall-clock seconds.
-    """
-
-    cell_timeout: float = 30.0
-    notebook_timeout: float = 300.0
-    memory_bytes: int = 4 * 2**30
-    max_processes: int = 64
-    max_file_bytes: int = 64 * 2**20
-    max_output_chars: int = 20_000  # per cell
-    max_notebook_output_chars: int = 200_000  # all the cells of one notebook together
-
-    def __post_init__(self) -> None:
-        for name in ("cell_timeout", "notebook_timeout", "memory_bytes", "max_processes",
-                     "max_file_bytes", "max_output_chars", "max_notebook_output_chars"):
-            if getattr(self, name) <= 0:
-                raise ValueError(f"Limits.{name} must be positive, got {getattr(self, name)}")
+from .records import Limits
 
 
 # ---------------------------------------------------------------- Landlock (see landlock(7))

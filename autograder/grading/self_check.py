@@ -20,8 +20,8 @@ import tempfile
 from pathlib import Path
 
 from .grader import copy_into, grade_notebook, write_files, write_other_assignments
-from .results import NotebookJob, NotebookResult, SubmissionJob
-from .sandbox import Limits, remove_tree
+from .records import Limits, NotebookJob, NotebookResult, SubmissionJob
+from .sandbox import remove_tree
 from .student_library import build_student_library
 from .workspace import MAX_NOTEBOOK_BYTES, handed_in_files, hidden_case_salt, read_case_secret
 

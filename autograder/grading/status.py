@@ -6,9 +6,10 @@ from nbgrader's gradebook, where formgrader writes them."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Iterable
 
-from . import sandbox, written
-from .results import lost_points, summarize_reasons
+from . import written
+from .records import lost_points, summarize_reasons
 from .workspace import Workspace
 
 
@@ -49,8 +50,10 @@ def status_rows(workspace: Workspace, assignment: str | None = None) -> list[Row
     return rows
 
 
-def format_table(rows: list[Row]) -> str:
-    """A plain-text table; under each submission, its lost points, each on one uncut line."""
+def format_table(rows: list[Row], warnings: Iterable[str] = ()) -> str:
+    """A plain-text table; under each submission, its lost points, each on one uncut line; then
+    ``warnings``: the command passes the sandbox's missing walls, which this module, a reader of
+    results, does not load."""
     header = Row("student", "assignment", "state", "points", "")
     table = [header] + rows
     widths = [max(len(getattr(r, f)) for r in table) for f in ("student", "assignment", "state", "points")]
@@ -72,5 +75,5 @@ def format_table(rows: list[Row]) -> str:
     if waiting:
         lines.append(f"{waiting} written answer(s) in {sum(r.written_waiting > 0 for r in rows)} submission(s) "
                      "wait to be graded by hand in formgrader (Manual Grading)")
-    lines += [f"warning: {wall}" for wall in sandbox.missing_walls()]
+    lines += [f"warning: {warning}" for warning in warnings]
     return "\n".join(lines)

@@ -36,7 +36,7 @@ import numpy as np
 import psutil
 
 from . import sandbox, wire
-from .sandbox import Limits
+from .records import Limits
 
 SERVER_SCRIPT = Path(__file__).with_name("student_process.py")
 START_TIMEOUT = 60.0

@@ -29,7 +29,6 @@ import io
 import math
 import sys
 import warnings
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,22 +36,10 @@ import numpy as np
 
 from ..numeric import case_salt
 from . import cells
+from .records import TestOutcome
 from .student_link import RemoteObject, StudentCrashed, StudentSession, StudentTimeout
 
 MAX_HEATMAP_SIDE = 128
-
-
-@dataclass
-class TestOutcome:
-    """The result of one test cell: points, and what the student should read about it."""
-
-    grade_id: str
-    points: float
-    max_points: float
-    messages: list[str] = field(default_factory=list)
-    failure: str | None = None
-    reason: str | None = None  # set when the zero comes from a crash, a timeout or a missing notebook
-    heatmaps: list[dict[str, Any]] = field(default_factory=list)
 
 
 class Checker:

@@ -4,7 +4,7 @@
       gradebook.db                nbgrader's gradebook
       submitted/<student>/<assignment>/...      what ``collect`` imported
       autograded/<student>/<assignment>/*.ipynb  nbgrader's record of each graded notebook
-      autograded/<student>/<assignment>/grading.json   points, messages and reasons (results.py)
+      autograded/<student>/<assignment>/grading.json   points, messages and reasons (records.py)
       versions/<student>/<assignment>/<timestamp>/      every earlier hand-in, kept when a new one came
       feedback/<student>/<assignment>/*.html     the pages students get back
       collect_problems.json       submissions that could not be imported, with the reason
@@ -30,8 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
-from .results import NotebookJob, SubmissionJob, SubmissionResult
-from .sandbox import Limits
+from .records import Limits, NotebookJob, SubmissionJob, SubmissionResult
 
 if TYPE_CHECKING:
     from nbgrader.api import Gradebook

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from . import cells
-from .results import NotebookJob, SubmissionResult, WrittenAnswer, first_line
+from .records import NotebookJob, SubmissionResult, WrittenAnswer, first_line
 from .workspace import Workspace
 
 

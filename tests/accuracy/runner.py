@@ -34,7 +34,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from tqdm import tqdm
 
-from autograder.grading.results import NotebookResult
+from autograder.grading.records import NotebookResult
 from corpus import ROOT, SOLUTIONS, PlantedBug, ValidAnswer, replace_definition, write_course
 from valid_answers import VALID
 

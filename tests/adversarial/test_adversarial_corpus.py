@@ -17,7 +17,7 @@ from adversarial_corpus import ADVERSARIES, FIXTURE_SOURCE, NOTEBOOK, reference
 from autograder.grading.autograde import grade_class
 from autograder.grading.collect import collect
 from autograder.grading.feedback import write_feedback
-from autograder.grading.sandbox import Limits
+from autograder.grading.records import Limits
 from autograder.grading.student_link import SERVER_SCRIPT
 from autograder.grading.workspace import Workspace
 

@@ -15,7 +15,7 @@ import pytest
 
 from autograder import checks, layer_checks
 from autograder.failures import CheckFailed
-from autograder.grading.sandbox import Limits
+from autograder.grading.records import Limits
 from autograder.grading.self_check import check_notebook
 from autograder.grading.student_library import build_student_library
 from autograder.grading.student_link import StudentSession

@@ -30,10 +30,9 @@ from autograder.grading.collect import collect
 from autograder.grading.export import export_csv
 from autograder.grading.feedback import write_feedback
 from autograder.grading.gradebook_writer import GradebookWriter
-from autograder.grading.results import NotebookResult, SubmissionResult
-from autograder.grading.sandbox import Limits
+from autograder.grading.records import Limits, NotebookResult, SubmissionResult
 from autograder.grading.status import status_rows
-from autograder.grading.trusted_check import TestOutcome as Outcome  # not collected as a test class
+from autograder.grading.records import TestOutcome as Outcome  # not collected as a test class
 from autograder.grading.workspace import Workspace
 
 pytestmark = pytest.mark.timeout(600)

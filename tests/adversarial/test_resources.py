@@ -16,10 +16,9 @@ import pytest
 from adversarial_corpus import FIXTURE_SOURCE, FULL, NOTEBOOK, _append_cell, reference
 from autograder.grading import pool, wire
 from autograder.grading.grader import grade_submission
-from autograder.grading.results import NotebookJob, NotebookResult, SubmissionJob, SubmissionResult
-from autograder.grading.sandbox import Limits
+from autograder.grading.records import Limits, NotebookJob, NotebookResult, SubmissionJob, SubmissionResult
 from autograder.grading.student_link import StudentSession, StudentTimeout
-from autograder.grading.trusted_check import TestOutcome as Outcome
+from autograder.grading.records import TestOutcome as Outcome
 from autograder.grading.workspace import Workspace
 
 pytestmark = pytest.mark.timeout(300)

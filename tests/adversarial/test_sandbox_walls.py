@@ -16,8 +16,7 @@ import pytest
 
 from autograder.grading import sandbox
 from autograder.grading.grader import grade_submission
-from autograder.grading.results import NotebookJob, SubmissionJob
-from autograder.grading.sandbox import Limits
+from autograder.grading.records import Limits, NotebookJob, SubmissionJob
 from autograder.grading.student_link import StudentSession
 
 pytestmark = pytest.mark.timeout(300)

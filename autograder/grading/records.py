@@ -1,8 +1,10 @@
-"""What travels between the parent and the workers: a submission to grade, and what grading found.
+"""The plain records of grading: what one submission may use, what a test scored, the job a
+worker grades and the result it sends back.
 
-Both are plain dataclasses of strings, numbers, lists and dicts, so they pickle to a pool worker
-or a Dask worker on another machine, and a result is stored as JSON next to the autograded
-notebooks (``grading.json``), where feedback, export and status read it back.
+Plain dataclasses of strings, numbers, lists and dicts, importing nothing of the grader's: they
+pickle to a pool worker or a Dask worker on another machine, and a result is stored as JSON next
+to the autograded notebooks (``grading.json``), where collect, feedback, export and status read it
+back without loading the sandbox or the checker.
 """
 
 from __future__ import annotations
@@ -12,8 +14,42 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .sandbox import Limits
-from .trusted_check import TestOutcome
+
+@dataclass(frozen=True)
+class Limits:
+    """What one submission may use.
+
+    ``cell_timeout`` is CPU seconds of the student's processes per cell or test (with a
+    wall-clock ceiling a few times longer, see ``student_link``); ``notebook_timeout`` is
+    wall-clock seconds.
+    """
+
+    cell_timeout: float = 30.0
+    notebook_timeout: float = 300.0
+    memory_bytes: int = 4 * 2**30
+    max_processes: int = 64
+    max_file_bytes: int = 64 * 2**20
+    max_output_chars: int = 20_000  # per cell
+    max_notebook_output_chars: int = 200_000  # all the cells of one notebook together
+
+    def __post_init__(self) -> None:
+        for name in ("cell_timeout", "notebook_timeout", "memory_bytes", "max_processes",
+                     "max_file_bytes", "max_output_chars", "max_notebook_output_chars"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"Limits.{name} must be positive, got {getattr(self, name)}")
+
+
+@dataclass
+class TestOutcome:
+    """The result of one test cell: points, and what the student should read about it."""
+
+    grade_id: str
+    points: float
+    max_points: float
+    messages: list[str] = field(default_factory=list)
+    failure: str | None = None
+    reason: str | None = None  # set when the zero comes from a crash, a timeout or a missing notebook
+    heatmaps: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
