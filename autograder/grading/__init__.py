@@ -15,7 +15,8 @@ One module per concept, in the order a submission meets them:
     wire              reading what a student process sends without trusting it
     cells             which cells are answers, tests, given; the graded notebook, from the source alone
     trusted_check     runs the instructor's test cells against proxies
-    grader            one submission, notebook by notebook, surviving crashes
+    grader            one submission, notebook by notebook, surviving crashes: each code cell is a
+                      step (StudentCell, InstructorTest); a hang or a crash is met in one place
     pool, dask_backend   many submissions at once, on this machine or a Dask cluster
     gradebook_writer  the single writer of nbgrader's gradebook
     written           written answers a TA grades by hand in formgrader: kept across regrades, read back

@@ -2,8 +2,9 @@
 
 Cells run in the order of :func:`cells.graded_cells`: the submission's order, with given (locked)
 cells restored from the instructor's source and nothing in the submission's metadata believed.
-The student's own cells go to the student process; at each test cell the checker runs the
-instructor's version of that cell; test cells the student deleted run at the end. When the
+Each code cell is one step (:func:`notebook_steps`): a :class:`StudentCell` runs in the student
+process; an :class:`InstructorTest` runs the instructor's version of a test cell in the checker;
+test cells the student deleted run at the end. When the
 student process dies or hangs, the cell is recorded with the reason, a fresh process replays
 the cells that worked (skipping the bad ones), and grading goes on until the notebook's time
 limit, so one crash costs what it broke and no more.
@@ -18,9 +19,9 @@ import json
 import shutil
 import tempfile
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
-from typing import Iterable
+from typing import Callable, Iterable, TypeVar
 
 from . import cells, sandbox
 from .records import CellOutput, Limits, NotebookJob, NotebookResult, SubmissionJob, SubmissionResult, TestOutcome
@@ -28,6 +29,9 @@ from .student_link import WALL_CLOCK_FACTOR, StudentCrashed, StudentSession, Stu
 from .trusted_check import Checker
 
 MAX_RESTARTS = 3
+
+StudentStopped = StudentTimeout | StudentCrashed  # how a student process stops a step
+T = TypeVar("T")
 
 
 def grade_submission(job: SubmissionJob) -> SubmissionResult:
@@ -110,8 +114,9 @@ def zero_notebook(notebook: NotebookJob, reason: str) -> NotebookResult:
     return NotebookResult(notebook.name, tests, problem=reason)
 
 
-class _Run:
-    """One notebook's student process, restarted (replaying the good cells) when it dies.
+class _NotebookRun:
+    """One notebook's grading: its student process, restarted (replaying the good cells) when it
+    dies, and what the steps found so far.
 
     Guarantees: :meth:`ensure_session` returns a live session or raises StudentCrashed; a cell
     that fails when replayed is skipped with a note in :attr:`notes`; at most ``MAX_RESTARTS``
@@ -120,15 +125,18 @@ class _Run:
     """
 
     def __init__(self, workdir: Path, job: SubmissionJob, graded_cells: list, timings: dict,
-                 read_only: list[Path]) -> None:
+                 read_only: list[Path], checker: Checker) -> None:
         self.workdir, self.job, self.cells, self.timings = workdir, job, graded_cells, timings
         self.read_only = read_only
+        self.checker = checker
         self.limits: Limits = job.limits
         self.deadline = time.monotonic() + self.limits.notebook_timeout
         self.session: StudentSession | None = None
         self.done: list[int] = []  # cells that ran (with or without an error) and are replayed
         self.restarts = -1
         self.output_left = self.limits.max_notebook_output_chars
+        self.outputs: list[CellOutput] = []  # what the student's cells printed
+        self.outcomes: dict[str, TestOutcome] = {}  # by grade id
         self.notes: list[CellOutput] = []  # cells that failed when replayed, and why
         self.skipped: list[str] = []  # why each skipped cell of the student was skipped
         self.timed_out = False
@@ -150,6 +158,22 @@ class _Run:
             self._restart()
         return self.session
 
+    def in_student_process(self, work: Callable[[StudentSession], T], clock: str) -> T | StudentStopped:
+        """``work(session)`` on a live student process within the next step's time limits, its
+        time added to ``timings[clock]``. When the process hangs or dies, it is stopped and the
+        error is returned instead of raised: the one place a step meets a timeout or a crash."""
+        started = time.monotonic()
+        try:
+            session = self.ensure_session()
+            session.set_time_limit(self.budget(), self.wall_budget())
+            return work(session)
+        except (StudentTimeout, StudentCrashed) as stopped:
+            self.stop()
+            self.timed_out |= isinstance(stopped, StudentTimeout)
+            return stopped
+        finally:
+            self.timings[clock] += time.monotonic() - started
+
     def _restart(self) -> None:
         """Start a fresh process and replay the cells that worked; a cell that fails now is dropped."""
         self.restarts += 1
@@ -166,43 +190,23 @@ class _Run:
         self.session = session
         replay, self.done = self.done, []
         for position, index in enumerate(replay):
-            problem = self._execute(index, None)
+            problem = self.execute(index, None)
             if problem is not None:  # the process is gone: the next restart replays the rest without it
                 self.notes.append(CellOutput(index, "", f"when replayed after a crash, {problem}"))
                 self.done += replay[position + 1:]
                 return
 
-    def run_student_cell(self, index: int, record: list[CellOutput] | None) -> None:
-        try:
-            self.ensure_session()
-        except StudentCrashed as crash:
-            self.skipped.append(str(crash))
-            if record is not None:
-                record.append(CellOutput(index, "", f"{crash}; this cell is skipped"))
-            return
-        problem = self._execute(index, record)
-        if problem is not None:
-            self.skipped.append(problem)
-            if record is not None:
-                record.append(CellOutput(index, "", problem))
-
-    def _execute(self, index: int, record: list[CellOutput] | None) -> str | None:
-        """Run cell ``index`` in the live session; None when it ran, else why it was skipped
-        (the session is then closed)."""
-        started = time.monotonic()
-        self.session.set_time_limit(self.budget(), self.wall_budget())
-        try:
-            # numbered as the feedback page numbers it, so the traceback's <cell N> is that cell
-            ran = self.session.run_cell(cells.source_of(self.cells[index]), self.output_left, number=index + 1)
-        except StudentTimeout as timeout:
-            self.stop()
-            self.timed_out = True
-            return f"this cell was stopped: {timeout}; it is skipped"
-        except StudentCrashed as crash:
-            self.stop()
-            return f"{crash}; this cell is skipped"
-        finally:
-            self.timings["execution"] += time.monotonic() - started
+    def execute(self, index: int, record: list[CellOutput] | None) -> str | None:
+        """Run cell ``index`` in the student process; None when it ran, else why it was skipped
+        (the process is then stopped)."""
+        source = cells.source_of(self.cells[index])
+        # numbered as the feedback page numbers it, so the traceback's <cell N> is that cell
+        ran = self.in_student_process(lambda session: session.run_cell(source, self.output_left, number=index + 1),
+                                      "execution")
+        if isinstance(ran, StudentTimeout):
+            return f"this cell was stopped: {ran}; it is skipped"
+        if isinstance(ran, StudentCrashed):
+            return f"{ran}; this cell is skipped"
         self.done.append(index)
         if record is not None:
             output = ran.output if self.output_left else ""  # the cell that spent the allowance said so
@@ -216,6 +220,65 @@ class _Run:
             self.session = None
 
 
+
+@dataclass
+class StudentCell:
+    """A code cell the student process runs: the student's code, or a given cell restored from the source."""
+
+    index: int  # in the graded notebook
+
+    def run(self, grading: _NotebookRun) -> None:
+        if grading.remaining() <= 0:
+            return  # the notebook's time is up: the tests after this cell say so
+        try:
+            grading.ensure_session()
+        except StudentCrashed as crash:  # no fresh process would start
+            grading.skipped.append(str(crash))
+            grading.outputs.append(CellOutput(self.index, "", f"{crash}; this cell is skipped"))
+            return
+        problem = grading.execute(self.index, grading.outputs)
+        if problem is not None:
+            grading.skipped.append(problem)
+            grading.outputs.append(CellOutput(self.index, "", problem))
+
+
+@dataclass
+class InstructorTest:
+    """A test cell: the instructor's version runs in the checker, against the student process."""
+
+    grade_id: str
+    cell: cells.Cell  # from the instructor's source
+
+    def run(self, grading: _NotebookRun) -> None:
+        if grading.remaining() <= 0:
+            grading.timed_out = True
+            grading.outcomes[self.grade_id] = self._zero(
+                f"the notebook's time limit ({grading.limits.notebook_timeout:.0f} s) ran out before this test")
+            return
+        outcome = grading.in_student_process(lambda session: grading.checker.run(self.cell, session), "checks")
+        if isinstance(outcome, StudentStopped):
+            outcome = self._zero(f"{outcome} while the tests called your code")
+        _explain_with_skipped_cells(outcome, grading.skipped)
+        grading.outcomes[self.grade_id] = outcome
+
+    def _zero(self, reason: str) -> TestOutcome:
+        return TestOutcome(self.grade_id, 0.0, cells.points(self.cell), failure=reason, reason=reason)
+
+
+def notebook_steps(graded: list[cells.Cell], source_tests: dict[str, cells.Cell]) -> list[StudentCell | InstructorTest]:
+    """The graded notebook's code cells as steps, in its order: each test cell runs the
+    instructor's test (its marks come from the source), every other code cell runs in the student
+    process."""
+    steps: list[StudentCell | InstructorTest] = []
+    for index, cell in enumerate(graded):
+        if cells.is_test_cell(cell):
+            grade_id = cells.grade_id(cell)
+            steps.append(InstructorTest(grade_id, source_tests[grade_id]))
+        elif cell["cell_type"] == "code":
+            steps.append(StudentCell(index))
+    return steps
+
+
 def grade_notebook(notebook: NotebookJob, workdir: Path, job: SubmissionJob, timings: dict,
                    read_only: list[Path] | None = None) -> NotebookResult:
     """Run one notebook's cells and the instructor's tests in ``workdir``, where the student process
@@ -224,51 +287,15 @@ def grade_notebook(notebook: NotebookJob, workdir: Path, job: SubmissionJob, tim
         return zero_notebook(notebook, notebook.problem or "notebook missing from the submission")
     source_tests = {cells.grade_id(c): c for c in cells.test_cells(notebook.source)}
     graded = cells.graded_cells(notebook.source, notebook.submitted)  # exactly what the record shows
-    steps: list[tuple[str, object]] = []
-    for index, cell in enumerate(graded):
-        if cells.is_test_cell(cell):  # its marks come from the source: a test the instructor wrote
-            steps.append(("test", cells.grade_id(cell)))  # the instructor's version runs here, in the checker
-        elif cell["cell_type"] == "code":
-            steps.append(("student", index))  # the student's code, or a given cell restored from the source
-
     checker = Checker(notebook.source, Path(job.assignment_dir), job.case_salt)
-    run = _Run(workdir, job, graded, timings, read_only or [])
-    outputs: list[CellOutput] = []
-    outcomes: dict[str, TestOutcome] = {}
+    grading = _NotebookRun(workdir, job, graded, timings, read_only or [], checker)
     try:
-        for kind, what in steps:
-            if kind == "student":
-                if run.remaining() <= 0:
-                    continue
-                run.run_student_cell(what, outputs)
-                continue
-            cell = source_tests[what]
-            if run.remaining() <= 0:
-                run.timed_out = True
-                reason = f"the notebook's time limit ({job.limits.notebook_timeout:.0f} s) ran out before this test"
-                outcomes[what] = TestOutcome(what, 0.0, cells.points(cell), failure=reason, reason=reason)
-                continue
-            started = time.monotonic()
-            try:
-                session = run.ensure_session()
-                session.set_time_limit(run.budget(), run.wall_budget())
-                outcomes[what] = checker.run(cell, session)
-            except StudentTimeout as timeout:
-                run.stop()
-                run.timed_out = True
-                reason = f"{timeout} while the tests called your code"
-                outcomes[what] = TestOutcome(what, 0.0, cells.points(cell), failure=reason, reason=reason)
-            except StudentCrashed as crash:
-                run.stop()
-                reason = f"{crash} while the tests called your code"
-                outcomes[what] = TestOutcome(what, 0.0, cells.points(cell), failure=reason, reason=reason)
-            finally:
-                timings["checks"] += time.monotonic() - started
-            _explain_with_skipped_cells(outcomes[what], run.skipped)
+        for step in notebook_steps(graded, source_tests):
+            step.run(grading)
     finally:
-        run.stop()
-    tests = [outcomes[gid] for gid in source_tests]
-    return NotebookResult(notebook.name, tests, outputs + run.notes, timed_out=run.timed_out)
+        grading.stop()
+    tests = [grading.outcomes[grade_id] for grade_id in source_tests]
+    return NotebookResult(notebook.name, tests, grading.outputs + grading.notes, timed_out=grading.timed_out)
 
 
 def _explain_with_skipped_cells(outcome: TestOutcome, skipped: list[str]) -> None:
