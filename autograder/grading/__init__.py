@@ -18,7 +18,9 @@ One module per concept, in the order a submission meets them:
     grader            one submission, notebook by notebook, surviving crashes: each code cell is a
                       step (StudentCell, InstructorTest); a hang or a crash is met in one place
     pool, dask_backend   many submissions at once, on this machine or a Dask cluster
-    gradebook_writer  the single writer of nbgrader's gradebook
+    gradebook_writer  the single writer of nbgrader's gradebook: registering an assignment and
+                      recording a submission as declared steps, nbgrader's preprocessors and
+                      ours; points go straight into nbgrader's grades
     written           written answers a TA grades by hand in formgrader: kept across regrades, read back
     autograde         a class: jobs out, results written as they come back
     feedback, export, status, self_check, demo   what the TA and students read (feedback also

@@ -11,6 +11,13 @@ produced. Nothing in a submitted notebook's metadata reaches the gradebook, so t
 ``grading.json``, the CSV, ``status`` and feedback show the same points, and formgrader opens the
 record with the instructor's test cells and ids. Written answers (see :mod:`.written`) get no
 score: each is recorded as waiting for a TA, whose grade of an unchanged answer a regrade keeps.
+
+Registering an assignment and recording a submission are lists of named steps, nbgrader's
+preprocessors and ours in the order they run, as nbgrader's converters declare theirs:
+REGISTER_STEPS, RECORD_STEPS, and FAILURE_STEPS for a submission that could not be recorded.
+Points go into the gradebook through nbgrader's API (``find_grade``, ``auto_score``), never as
+outputs parsed back, so nbgrader's SaveAutoGrades has no place here: ``update_or_create_submission``
+creates the submission's notebooks, grades and comments, and the steps fill in the grades.
 """
 
 from __future__ import annotations
@@ -20,15 +27,16 @@ import json
 import logging
 import shutil
 import warnings
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import nbformat
 from nbgrader.api import Gradebook
 from nbgrader.plugins import BasePlugin
 from nbgrader.preprocessors import (AssignLatePenalties, ClearOutput, ClearSolutions, ComputeChecksums, LimitOutput,
-                                    LockCells, SaveCells)
+                                    LockCells, NbGraderPreprocessor, SaveCells)
 from sqlalchemy.exc import SAWarning
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
@@ -42,6 +50,22 @@ _quiet = logging.getLogger("backpropkit.grading.nbgrader")
 _quiet.setLevel(logging.ERROR)  # nbgrader's preprocessors log their routine steps; only errors matter here
 
 
+class _SaveCellsOnce(SaveCells):
+    """nbgrader's SaveCells, which refuses to touch cells once submissions exist: then they are
+    already recorded, and did not change."""
+
+    def preprocess(self, nb: nbformat.NotebookNode, resources: dict) -> tuple[nbformat.NotebookNode, dict]:
+        try:
+            return super().preprocess(nb, resources)
+        except RuntimeError:
+            return nb, resources
+
+
+# What ``nbgrader generate_assignment`` does to a source notebook up to its SaveCells: the gradebook
+# keeps the test cells with their hidden tests, the answer cells without answers, and their checksums.
+REGISTER_STEPS = [LockCells, ClearSolutions, ClearOutput, ComputeChecksums, _SaveCellsOnce]
+
+
 class GradebookWriter:
     def __init__(self, workspace: Workspace) -> None:
         self.workspace = workspace
@@ -49,11 +73,7 @@ class GradebookWriter:
         self.late_policy = late_submission_plugin(workspace.source_root.parent)
 
     def register_assignment(self, assignment: str) -> None:
-        """Record the assignment's notebooks and cells from the instructor's source.
-
-        The same steps as ``nbgrader generate_assignment`` up to its ``SaveCells``: the gradebook
-        keeps the test cells with their hidden tests and the answer cells without answers.
-        """
+        """Record the assignment's notebooks and cells from the instructor's source (REGISTER_STEPS)."""
         if assignment in self._registered:
             return
         with self.workspace.gradebook() as gradebook:
@@ -61,36 +81,36 @@ class GradebookWriter:
         for name, path in self.workspace.source_notebooks(assignment).items():
             notebook = nbformat.read(str(path), as_version=4)
             resources = self._resources(assignment, name)
-            for step in (LockCells, ClearSolutions, ClearOutput, ComputeChecksums):
+            for step in REGISTER_STEPS:
                 notebook, resources = step(log=_quiet).preprocess(notebook, resources)
-            try:
-                SaveCells(log=_quiet).preprocess(notebook, resources)
-            except RuntimeError:
-                pass  # already recorded, and submissions exist: the cells did not change
         self._registered.add(assignment)
 
     def _resources(self, assignment: str, notebook: str) -> dict:
         return {"nbgrader": {"db_url": self.workspace.db_url, "assignment": assignment, "notebook": Path(notebook).stem}}
 
     def write(self, job: SubmissionJob, result: SubmissionResult) -> SubmissionResult:
-        """Record ``result`` in the gradebook and on disk; ``grading.json`` is written last.
+        """Record ``result`` in the gradebook and on disk (RECORD_STEPS); ``grading.json`` is written last.
 
         Returns what was recorded: ``result``, or, when recording it failed, zero points for the
-        submission with the reason, so that one submission never stops the others.
+        submission with the reason (FAILURE_STEPS), so that one submission never stops the others.
         """
         with warnings.catch_warnings():
             # nbgrader's own submission code trips SQLAlchemy's autoflush warning (harmless)
             warnings.simplefilter("ignore", SAWarning)
             result.submission_digest = job.submission_digest  # what `pending` compares a resubmission with
-            earlier = self._earlier_answers(job)  # read before this grading replaces grading.json
+            recording = Recording(self, job, result, self._earlier_answers(job))  # before grading.json is replaced
             try:
-                result = _writable(result)
-                _add_written_answers(job, result)
-                self._write(job, result, earlier)
-                return result
+                for step in RECORD_STEPS:
+                    step(recording)
+                return recording.result
             except Exception as error:  # a bug of ours, or a submission nbgrader cannot hold
                 reason = f"the grader could not record this submission ({type(error).__name__}: {error})"
-                return self._write_failure(job, reason, earlier)
+                failed = SubmissionResult(job.student, job.assignment, [zero_notebook(n, reason) for n in job.notebooks],
+                                          submission_digest=job.submission_digest)
+                recording = Recording(self, job, failed, recording.earlier)
+                for step in FAILURE_STEPS:
+                    step(recording)
+                return recording.result
 
     def _earlier_answers(self, job: SubmissionJob) -> dict[tuple[str, str], str]:
         """The written answers' digests as the last grading of this submission recorded them."""
@@ -99,76 +119,192 @@ class GradebookWriter:
         except (OSError, ValueError, KeyError, TypeError):  # an unreadable record: no answer is known
             return {}
 
-    def _write(self, job: SubmissionJob, result: SubmissionResult, earlier: dict[tuple[str, str], str]) -> None:
-        self.register_assignment(job.assignment)
-        by_name = {n.name: n for n in job.notebooks}
-        records = {r.name: _autograded_notebook(by_name[r.name], r)
-                   for r in result.notebooks if by_name[r.name].submitted is not None}
-        out_dir = self.workspace.autograded / job.student / job.assignment
-        shutil.rmtree(out_dir, ignore_errors=True)  # no record of an earlier grading outlives this one
-        with self.workspace.gradebook() as gradebook:
-            self._save_scores(gradebook, job, result, earlier)
-        out_dir.mkdir(parents=True)
-        for name, record in records.items():
-            nbformat.write(record, str(out_dir / name))
-        result.save(self.workspace.result_path(job.student, job.assignment))
 
-    def _save_scores(self, gradebook: Gradebook, job: SubmissionJob, result: SubmissionResult,
-                     earlier: dict[tuple[str, str], str]) -> None:
-        """Each test's points from ``result``, straight into its grade; the maximum is the source's.
+@dataclass
+class Recording:
+    """One submission on its way into the gradebook: what the steps below read and fill in."""
 
-        Each written answer is left to the TA: no automatic score, and waiting unless the TA graded
-        this very answer before (``earlier``: the digests the last grading recorded)."""
-        gradebook.update_or_create_student(job.student)
-        stamp = self.workspace.submission_dir(job.student, job.assignment) / "timestamp.txt"
-        timestamp = _read_timestamp(stamp)
-        if timestamp is not None:
-            gradebook.update_or_create_submission(job.assignment, job.student, timestamp=timestamp)
-        else:
-            gradebook.update_or_create_submission(job.assignment, job.student)
-        for notebook in result.notebooks:
-            for test in notebook.tests:
-                grade = gradebook.find_grade(test.grade_id, Path(notebook.name).stem, job.assignment, job.student)
-                grade.auto_score = test.points
-                grade.needs_manual_grade = grade.manual_score is not None  # as nbgrader: a TA's override is reviewed
-            handed_in = next(n for n in job.notebooks if n.name == notebook.name).submitted is not None
-            for answer in notebook.written:
-                grade = gradebook.find_grade(answer.grade_id, Path(notebook.name).stem, job.assignment, job.student)
-                if earlier.get((notebook.name, answer.grade_id), answer.answer_digest) != answer.answer_digest:
-                    grade.manual_score = grade.extra_credit = None  # the TA graded an answer that is gone
-                grade.auto_score = None if handed_in else 0.0  # a notebook never handed in holds no answer
-                grade.needs_manual_grade = grade.auto_score is None and grade.manual_score is None
-        gradebook.db.commit()
-        self._assign_late_penalties(gradebook, job, result)
+    writer: GradebookWriter
+    job: SubmissionJob
+    result: SubmissionResult
+    earlier: dict[tuple[str, str], str]  # the written answers' digests as the last grading recorded them
+    notebooks: dict[str, nbformat.NotebookNode] = field(default_factory=dict)  # the autograded records, by name
+    gradebook: Gradebook | None = None  # open during the steps of :func:`in_gradebook`
 
-    def _assign_late_penalties(self, gradebook: Gradebook, job: SubmissionJob, result: SubmissionResult) -> None:
-        """What ``AssignLatePenalties`` does in ``nbgrader autograde``: per notebook, the plugin's
-        penalty for this lateness, kept between 0 and the notebook's score; noted in ``result``."""
-        submission = gradebook.find_submission(job.assignment, job.student)
-        result.seconds_late, result.late_penalty = float(submission.total_seconds_late), 0.0
-        for notebook in submission.notebooks:
-            notebook.late_submission_penalty = None
-            if result.seconds_late > 0:
-                penalty = self.late_policy.late_submission_penalty(job.student, notebook.score, result.seconds_late)
-                if penalty is not None:
-                    notebook.late_submission_penalty = min(max(float(penalty), 0.0), notebook.score)
-                    result.late_penalty += notebook.late_submission_penalty
-        gradebook.db.commit()
+    @property
+    def workspace(self) -> Workspace:
+        return self.writer.workspace
 
-    def _write_failure(self, job: SubmissionJob, reason: str, earlier: dict[tuple[str, str], str]) -> SubmissionResult:
-        """Zero for every test of the submission, with ``reason``, wherever a grade is shown;
-        its written answers still wait for the TA."""
-        failed = SubmissionResult(job.student, job.assignment, [zero_notebook(n, reason) for n in job.notebooks],
-                                  submission_digest=job.submission_digest)
-        shutil.rmtree(self.workspace.autograded / job.student / job.assignment, ignore_errors=True)
+    @property
+    def autograded_dir(self) -> Path:
+        return self.workspace.autograded / self.job.student / self.job.assignment
+
+
+Step = Callable[[Recording], None]
+
+
+def clean_text(recording: Recording) -> None:
+    """Text every view can write: what a student prints may hold lone surrogates."""
+    def valid(value: Any) -> Any:
+        if isinstance(value, str):
+            return cells.valid_text(value)
+        if isinstance(value, list):
+            return [valid(item) for item in value]
+        if isinstance(value, dict):
+            return {key: valid(item) for key, item in value.items()}
+        return value
+
+    recording.result = SubmissionResult.from_json(json.dumps(valid(json.loads(recording.result.to_json()))))
+
+
+def note_written_answers(recording: Recording) -> None:
+    """Note in the result each notebook's written answers, which the worker does not grade."""
+    by_name = {n.name: n for n in recording.job.notebooks}
+    for notebook in recording.result.notebooks:
+        notebook.written = written.answers_in(by_name[notebook.name])
+
+
+def register_assignment(recording: Recording) -> None:
+    recording.writer.register_assignment(recording.job.assignment)
+
+
+def build_autograded_notebooks(recording: Recording) -> None:
+    """The record of each notebook handed in (:func:`_autograded_notebook`)."""
+    by_name = {n.name: n for n in recording.job.notebooks}
+    recording.notebooks = {r.name: _autograded_notebook(by_name[r.name], r)
+                           for r in recording.result.notebooks if by_name[r.name].submitted is not None}
+
+
+def each_autograded_notebook(preprocessor: type[NbGraderPreprocessor]) -> Step:
+    """A step that runs one of nbgrader's preprocessors on every autograded record."""
+    def step(recording: Recording) -> None:
+        for name, notebook in recording.notebooks.items():
+            recording.notebooks[name], _ = preprocessor(log=_quiet).preprocess(notebook, {})
+    step.__name__ = preprocessor.__name__
+    return step
+
+
+def remove_earlier_records(recording: Recording) -> None:
+    """No record of an earlier grading outlives this one."""
+    shutil.rmtree(recording.autograded_dir, ignore_errors=True)
+
+
+def in_gradebook(*steps: Step) -> Step:
+    """A step that runs ``steps`` in one open gradebook, then commits."""
+    def step(recording: Recording) -> None:
+        with recording.workspace.gradebook() as gradebook:
+            recording.gradebook = gradebook
+            try:
+                for inner in steps:
+                    inner(recording)
+                gradebook.db.commit()
+            finally:
+                recording.gradebook = None
+    step.__name__ = "in_gradebook"
+    return step
+
+
+def save_submission(recording: Recording) -> None:
+    """The student and the submission, stamped with its hand-in time when collect recorded one;
+    nbgrader creates the submission's notebooks, grades and comments with it."""
+    job, gradebook = recording.job, recording.gradebook
+    gradebook.update_or_create_student(job.student)
+    timestamp = _read_timestamp(recording.workspace.submission_dir(job.student, job.assignment) / "timestamp.txt")
+    if timestamp is not None:
+        gradebook.update_or_create_submission(job.assignment, job.student, timestamp=timestamp)
+    else:
+        gradebook.update_or_create_submission(job.assignment, job.student)
+
+
+def save_test_scores(recording: Recording) -> None:
+    """Each test's points from the result, straight into its grade; the maximum is the source's."""
+    job = recording.job
+    for notebook in recording.result.notebooks:
+        for test in notebook.tests:
+            grade = recording.gradebook.find_grade(test.grade_id, Path(notebook.name).stem, job.assignment, job.student)
+            grade.auto_score = test.points
+            grade.needs_manual_grade = grade.manual_score is not None  # as nbgrader: a TA's override is reviewed
+
+
+def leave_written_answers_to_ta(recording: Recording) -> None:
+    """Each written answer gets no automatic score, and waits for the TA unless the TA graded this
+    very answer before (``recording.earlier``: the digests the last grading recorded)."""
+    job = recording.job
+    for notebook in recording.result.notebooks:
+        handed_in = next(n for n in job.notebooks if n.name == notebook.name).submitted is not None
+        for answer in notebook.written:
+            grade = recording.gradebook.find_grade(answer.grade_id, Path(notebook.name).stem, job.assignment, job.student)
+            if recording.earlier.get((notebook.name, answer.grade_id), answer.answer_digest) != answer.answer_digest:
+                grade.manual_score = grade.extra_credit = None  # the TA graded an answer that is gone
+            grade.auto_score = None if handed_in else 0.0  # a notebook never handed in holds no answer
+            grade.needs_manual_grade = grade.auto_score is None and grade.manual_score is None
+
+
+def assign_late_penalties(recording: Recording) -> None:
+    """What ``AssignLatePenalties`` does in ``nbgrader autograde``, with its plugin
+    (:func:`late_submission_plugin`): per notebook, the plugin's penalty for this lateness, kept
+    between 0 and the notebook's score; noted in the result."""
+    gradebook, job, result = recording.gradebook, recording.job, recording.result
+    gradebook.db.commit()  # a notebook's score is computed in SQL, from the grades committed
+    submission = gradebook.find_submission(job.assignment, job.student)
+    result.seconds_late, result.late_penalty = float(submission.total_seconds_late), 0.0
+    for notebook in submission.notebooks:
+        notebook.late_submission_penalty = None
+        if result.seconds_late > 0:
+            penalty = recording.writer.late_policy.late_submission_penalty(job.student, notebook.score,
+                                                                           result.seconds_late)
+            if penalty is not None:
+                notebook.late_submission_penalty = min(max(float(penalty), 0.0), notebook.score)
+                result.late_penalty += notebook.late_submission_penalty
+
+
+def write_autograded_notebooks(recording: Recording) -> None:
+    recording.autograded_dir.mkdir(parents=True)
+    for name, notebook in recording.notebooks.items():
+        nbformat.write(notebook, str(recording.autograded_dir / name))
+
+
+def save_grading_json(recording: Recording) -> None:
+    """Last: a grading.json on disk means the submission is recorded."""
+    recording.result.save(recording.workspace.result_path(recording.job.student, recording.job.assignment))
+
+
+def best_effort(*steps: Step) -> Step:
+    """A step that runs ``steps`` and logs, rather than raises, what goes wrong."""
+    def step(recording: Recording) -> None:
         try:
-            _add_written_answers(job, failed)
-            with self.workspace.gradebook() as gradebook:
-                self._save_scores(gradebook, job, failed, earlier)
-        except Exception:  # grading.json below still carries the zero and the reason
-            logging.getLogger(__name__).exception("could not record %s/%s in the gradebook", job.student, job.assignment)
-        failed.save(self.workspace.result_path(job.student, job.assignment))
-        return failed
+            for inner in steps:
+                inner(recording)
+        except Exception:
+            logging.getLogger(__name__).exception("could not record %s/%s in the gradebook",
+                                                  recording.job.student, recording.job.assignment)
+    step.__name__ = "best_effort"
+    return step
+
+
+# the gradebook's part of recording a submission, all in one open gradebook
+GRADEBOOK_STEPS = [save_submission, save_test_scores, leave_written_answers_to_ta, assign_late_penalties]
+
+# recording a graded submission: our steps and nbgrader's, in order
+RECORD_STEPS: list[Step] = [
+    clean_text,
+    note_written_answers,
+    register_assignment,  # nbgrader's REGISTER_STEPS, once per assignment
+    build_autograded_notebooks,
+    each_autograded_notebook(LimitOutput),
+    remove_earlier_records,
+    in_gradebook(*GRADEBOOK_STEPS),
+    write_autograded_notebooks,
+    save_grading_json,
+]
+
+# recording zero points for a submission that could not be recorded: grading.json carries the zero
+# and the reason even when the gradebook cannot
+FAILURE_STEPS: list[Step] = [
+    remove_earlier_records,
+    best_effort(note_written_answers, in_gradebook(*GRADEBOOK_STEPS)),
+    save_grading_json,
+]
 
 
 def late_submission_plugin(course_root: Path) -> BasePlugin:
@@ -179,13 +315,6 @@ def late_submission_plugin(course_root: Path) -> BasePlugin:
     if (Path(course_root) / "nbgrader_config.py").is_file():
         config = PyFileConfigLoader("nbgrader_config.py", path=str(course_root)).load_config()
     return AssignLatePenalties(config=config).plugin_class(config=config, log=_quiet)
-
-
-def _add_written_answers(job: SubmissionJob, result: SubmissionResult) -> None:
-    """Note in ``result`` each notebook's written answers, which the worker does not grade."""
-    by_name = {n.name: n for n in job.notebooks}
-    for notebook in result.notebooks:
-        notebook.written = written.answers_in(by_name[notebook.name])
 
 
 def _autograded_notebook(notebook: NotebookJob, result: NotebookResult) -> nbformat.NotebookNode:
@@ -210,22 +339,7 @@ def _autograded_notebook(notebook: NotebookJob, result: NotebookResult) -> nbfor
         else:
             made = nbformat.v4.new_raw_cell(cell["source"], metadata=cell["metadata"])
         record.cells.append(made)
-    record, _ = LimitOutput(log=_quiet).preprocess(record, {})
     return record
-
-
-def _writable(result: SubmissionResult) -> SubmissionResult:
-    """``result`` with text every view can write: what a student prints may hold lone surrogates."""
-    def valid(value: Any) -> Any:
-        if isinstance(value, str):
-            return cells.valid_text(value)
-        if isinstance(value, list):
-            return [valid(item) for item in value]
-        if isinstance(value, dict):
-            return {key: valid(item) for key, item in value.items()}
-        return value
-
-    return SubmissionResult.from_json(json.dumps(valid(json.loads(result.to_json()))))
 
 
 def _student_outputs(output: str, error: str | None) -> list:
