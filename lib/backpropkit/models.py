@@ -30,7 +30,11 @@ from .backend import (
     check_array,
     check_labels,
     device_of,
+    is_real_number,
     namespace,
+    require_positive_integer,
+    require_probability,
+    require_same_backend,
     to_numpy,
 )
 from .init import he_init, xavier_init
@@ -218,10 +222,9 @@ class Model:
                 "layers must be a LayerSet, e.g. LayerSet.from_namespace(globals()), "
                 f"got {type(layers).__name__}"
             )
-        if isinstance(reg, bool) or not isinstance(reg, (int, float)) or not reg >= 0:
+        if not is_real_number(reg) or not reg >= 0:
             raise ValueError(f"reg must be a number >= 0, got {reg!r}")
-        if isinstance(keep_prob, bool) or not isinstance(keep_prob, (int, float)) or not 0 < keep_prob <= 1:
-            raise ValueError(f"keep_prob must be a probability in (0, 1], got {keep_prob!r}")
+        require_probability(keep_prob, "keep_prob")
         self.uses_reference = layers is None
         self.layers = LayerSet.reference() if layers is None else layers
         self.reg = float(reg)
@@ -235,7 +238,7 @@ class Model:
         """He initialization before ReLU-like units, Xavier before sigmoid/tanh, unless a fixed
         ``weight_scale`` (the standard deviation of every weight) is given."""
         if weight_scale is not None:
-            if isinstance(weight_scale, bool) or not isinstance(weight_scale, (int, float)) or not weight_scale > 0:
+            if not is_real_number(weight_scale) or not weight_scale > 0:
                 raise ValueError(f"weight_scale must be a number > 0 (or None for He/Xavier), got {weight_scale!r}")
             return self.rng.normal(shape, scale=float(weight_scale), like=self._template)
         initialize = he_init if activation in ("relu", "leaky_relu", "elu") else xavier_init
@@ -349,7 +352,7 @@ class Model:
             raise ValueError("X is empty: it holds no examples")
         some_param = next(iter(self.params.values()))
         try:
-            namespace(X, some_param)
+            require_same_backend(X, some_param)
         except TypeError:
             raise TypeError(
                 f"X is a {type(X).__module__}.{type(X).__name__} but the model's parameters are "
@@ -367,7 +370,7 @@ class Model:
             )
         if y is not None:
             check_labels(y, "y", X.shape[0], self.num_classes)
-            namespace(X, y)  # labels must live with the inputs (both NumPy or both on the GPU)
+            require_same_backend(X, y)  # labels live with the inputs (both NumPy or both on the GPU)
 
     @contextlib.contextmanager
     def _explained_exercises(self) -> Iterator[None]:
@@ -397,8 +400,7 @@ def _template_array(like: Array | None, dtype: Any) -> Array:
 
 
 def _check_positive_int(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    require_positive_integer(value, name)
     return int(value)
 
 
@@ -679,8 +681,7 @@ class Dropout(Layer):
     roles = ("dropout_forward", "dropout_backward")
 
     def __init__(self, keep_prob: float) -> None:
-        if isinstance(keep_prob, bool) or not isinstance(keep_prob, (int, float)) or not 0 < keep_prob <= 1:
-            raise ValueError(f"keep_prob must be a probability in (0, 1], got {keep_prob!r}")
+        require_probability(keep_prob, "keep_prob")
         self.keep_prob = float(keep_prob)
 
     def forward(self, model, x, train):
@@ -792,7 +793,7 @@ class Sequential(Model):
         from .optim import get_update_rule
 
         get_update_rule(optimizer)
-        if isinstance(reg, bool) or not isinstance(reg, (int, float)) or not reg >= 0:
+        if not is_real_number(reg) or not reg >= 0:
             raise ValueError(f"reg must be a number >= 0, got {reg!r}")
         if callable(loss):
             self.custom_loss, self.loss_name = loss, getattr(loss, "__name__", "custom")

@@ -23,15 +23,12 @@ update rule: it runs to convergence on small problems, for comparison with the r
 
 from __future__ import annotations
 
-import math
-import numbers
 from typing import Any, Callable
 
 import numpy as np
 from array_api_compat import is_numpy_array
 
-from .backend import Array, check_array, namespace
-from .schedules import _check_positive_count
+from .backend import Array, check_array, namespace, require_finite_number, require_positive_integer, require_same_backend
 
 
 def _check_step_inputs(w: Any, dw: Any, state: Any, **hyperparameters: float) -> None:
@@ -40,12 +37,11 @@ def _check_step_inputs(w: Any, dw: Any, state: Any, **hyperparameters: float) ->
     check_array(dw, "dw")
     if tuple(dw.shape) != tuple(w.shape):
         raise ValueError(f"dw must have the shape of w {tuple(w.shape)}, got {tuple(dw.shape)}")
-    namespace(w, dw)
+    require_same_backend(w, dw)
     if not isinstance(state, dict):
         raise TypeError(f"state must be a dict (use {{}} at the first step), got {type(state).__name__}")
     for name, value in hyperparameters.items():
-        if not isinstance(value, numbers.Real) or isinstance(value, bool) or not math.isfinite(value):
-            raise TypeError(f"{name} must be a finite number, got {value!r}")
+        require_finite_number(value, name)
         if value < 0:
             raise ValueError(f"{name} must be >= 0, got {value}")
     for name in ("momentum", "decay_rate", "beta1", "beta2"):
@@ -294,7 +290,7 @@ def lbfgs_minimize(
         )
     if not callable(loss_and_grad):
         raise TypeError("loss_and_grad must be a function w -> (loss, dw)")
-    _check_positive_count(max_iter, "max_iter")
+    require_positive_integer(max_iter, "max_iter")
     shape = w0.shape
     start = np.asarray(w0, dtype=np.float64).ravel()
     path = [start.copy()]

@@ -14,22 +14,22 @@ The formulas (graded in the optimization notebook) sit between the solution mark
 from __future__ import annotations
 
 import math
-import numbers
 from typing import Any, Callable
+
+from .backend import is_integer, require_finite_number
 
 Schedule = Callable[[int], float]
 
 
 def _check_step(step: Any, name: str = "step") -> None:
-    if not isinstance(step, numbers.Integral) or isinstance(step, bool):
+    if not is_integer(step):
         raise TypeError(f"{name} must be an integer (updates taken so far), got {step!r}")
     if step < 0:
         raise ValueError(f"{name} must be >= 0, got {step}")
 
 
 def _check_rate(value: Any, name: str) -> None:
-    if not isinstance(value, numbers.Real) or isinstance(value, bool) or not math.isfinite(value):
-        raise TypeError(f"{name} must be a finite number, got {value!r}")
+    require_finite_number(value, name)
     if value < 0:
         raise ValueError(f"{name} must be >= 0, got {value}")
 

@@ -25,7 +25,17 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .backend import Array, RandomState, check_array, check_finite, check_labels, device_of, namespace, to_numpy
+from .backend import (
+    Array,
+    RandomState,
+    check_array,
+    check_finite,
+    check_labels,
+    device_of,
+    namespace,
+    require_positive_integer,
+    to_numpy,
+)
 from .optim import get_update_rule
 
 TRAIN_ACCURACY_SAMPLE = 1000  # training accuracy is measured on at most this many examples per epoch
@@ -98,8 +108,7 @@ class Trainer:
         ):
             raise ValueError(f"learning_rate must be a finite number >= 0, got {learning_rate!r}")
         for name, value in (("batch_size", batch_size), ("epochs", epochs)):
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+            require_positive_integer(value, name)
         self.model = model
         self.update_rule = get_update_rule(update_rule)
         self.learning_rate = learning_rate
