@@ -11,7 +11,14 @@ from backpropkit.backend import (
     check_array,
     check_finite,
     check_labels,
+    is_integer,
+    is_real_number,
     namespace,
+    require_finite_number,
+    require_integer_at_least,
+    require_positive_integer,
+    require_probability,
+    require_same_backend,
     to_numpy,
 )
 
@@ -20,6 +27,36 @@ def test_namespace_refuses_a_mix_of_backends() -> None:
     on_device1 = xs.asarray([1.0, 2.0], device=xs.Device("device1"))
     with pytest.raises(TypeError, match="different backends"):
         namespace(np.ones(2), on_device1)
+
+
+def test_require_same_backend_refuses_a_mix() -> None:
+    on_device1 = xs.asarray([1.0], device=xs.Device("device1"))
+    require_same_backend(np.zeros(1), 2.0, None)
+    with pytest.raises(TypeError, match="different backends"):
+        require_same_backend(np.zeros(1), on_device1)
+
+
+def test_number_kinds_leave_out_booleans() -> None:
+    assert is_integer(3) and is_integer(np.int64(3)) and not is_integer(True) and not is_integer(3.0)
+    assert is_real_number(0.5) and is_real_number(np.float32(0.5)) and is_real_number(2)
+    assert not is_real_number(False) and not is_real_number("0.5")
+
+
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (lambda: require_positive_integer(0, "epochs"), ValueError, "epochs must be a positive integer, got 0"),
+        (lambda: require_positive_integer(True, "epochs"), ValueError, "epochs must be a positive integer, got True"),
+        (lambda: require_integer_at_least(-1, "pad", 0), ValueError, r"pad must be an integer >= 0, got -1"),
+        (lambda: require_integer_at_least(1.0, "stride", 1), ValueError, r"stride must be an integer >= 1, got 1.0"),
+        (lambda: require_probability(0, "keep_prob"), ValueError, r"keep_prob must be a probability in \(0, 1\], got 0"),
+        (lambda: require_finite_number(float("nan"), "reg"), TypeError, "reg must be a finite number, got nan"),
+        (lambda: require_finite_number(True, "reg"), TypeError, "reg must be a finite number, got True"),
+    ],
+)
+def test_setting_checks_name_the_setting(call, error, message) -> None:
+    with pytest.raises(error, match=message):
+        call()
 
 
 def test_check_array_names_the_argument() -> None:

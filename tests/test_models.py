@@ -7,23 +7,12 @@ import types
 import numpy as np
 import pytest
 
-from backpropkit import models
 from backpropkit.gradcheck import numerical_gradient, relative_error
+from backpropkit.layer_set import LayerSet
 from backpropkit.layers import activations
 from backpropkit.losses import softmax_loss
-from backpropkit.models import (
-    ConvNet,
-    Conv2D,
-    Dense,
-    Dropout,
-    Flatten,
-    FullyConnectedNet,
-    LayerSet,
-    MaxPool2D,
-    ReLU,
-    Sequential,
-    Tanh,
-)
+from backpropkit.networks import ConvNet, FullyConnectedNet
+from backpropkit.sequential import Conv2D, Dense, Dropout, Flatten, MaxPool2D, ReLU, Sequential, Tanh
 
 
 def numerical_param_gradients(model, X, y):

@@ -11,7 +11,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from backpropkit.layers.activations import relu_forward as library_relu_forward
-from backpropkit.models import LayerSet
+from backpropkit.layer_set import LayerSet
 from backpropkit.notebooks import answers_from
 
 SETUP = "%matplotlib inline\nimport numpy as np\nSCALE = 3.0"

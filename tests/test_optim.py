@@ -1,4 +1,4 @@
-"""Update rules: trajectories worked out by hand, the notes' formulations, and bad input."""
+"""Update rules: trajectories worked out by hand, the notes' formulations, L-BFGS, and bad input."""
 
 from __future__ import annotations
 
@@ -154,3 +154,23 @@ def test_rules_are_found_by_name():
     assert optim.get_update_rule(optim.sgd) is optim.sgd
     with pytest.raises(ValueError, match="unknown update rule 'adamw'"):
         optim.get_update_rule("adamw")
+
+
+def test_lbfgs_solves_a_quadratic_and_records_its_path():
+    a = np.array([[3.0, 1.0], [1.0, 2.0]])
+    b = np.array([1.0, -1.0])
+
+    def loss_and_grad(w):
+        return 0.5 * w @ a @ w - b @ w, a @ w - b
+
+    result = optim.lbfgs_minimize(loss_and_grad, np.zeros(2), max_iter=50)
+    np.testing.assert_allclose(result.x, np.linalg.solve(a, b), atol=1e-6)
+    assert result.path.shape[1:] == (2,) and len(result.path) == result.nit + 1
+    np.testing.assert_array_equal(result.path[0], [0.0, 0.0])
+
+
+def test_lbfgs_refuses_other_backends():
+    from backends import BACKENDS
+
+    with pytest.raises(TypeError, match="needs a NumPy w0"):
+        optim.lbfgs_minimize(lambda w: (0.0, w), BACKENDS["strict-device1"](np.zeros(2)))

@@ -16,7 +16,7 @@ from matplotlib.image import AxesImage
 from backpropkit import plots
 from backpropkit.data import make_moons
 from backpropkit.layers import maxout_backward, maxout_forward, relu_backward, relu_forward
-from backpropkit.models import FullyConnectedNet
+from backpropkit.networks import FullyConnectedNet
 from backpropkit.trainer import History
 
 

@@ -1,11 +1,10 @@
-"""Learning-rate schedules against their formulas, warmup, L-BFGS, and bad input."""
+"""Learning-rate schedules against their formulas, warmup, and bad input."""
 
 from __future__ import annotations
 
 import functools
 import math
 
-import numpy as np
 import pytest
 
 from backpropkit import schedules
@@ -65,23 +64,3 @@ def test_constant_rate():
 def test_bad_settings_are_named(call, error, message):
     with pytest.raises(error, match=message):
         call()
-
-
-def test_lbfgs_solves_a_quadratic_and_records_its_path():
-    a = np.array([[3.0, 1.0], [1.0, 2.0]])
-    b = np.array([1.0, -1.0])
-
-    def loss_and_grad(w):
-        return 0.5 * w @ a @ w - b @ w, a @ w - b
-
-    result = schedules.lbfgs_minimize(loss_and_grad, np.zeros(2), max_iter=50)
-    np.testing.assert_allclose(result.x, np.linalg.solve(a, b), atol=1e-6)
-    assert result.path.shape[1:] == (2,) and len(result.path) == result.nit + 1
-    np.testing.assert_array_equal(result.path[0], [0.0, 0.0])
-
-
-def test_lbfgs_refuses_other_backends():
-    from backends import BACKENDS
-
-    with pytest.raises(TypeError, match="needs a NumPy w0"):
-        schedules.lbfgs_minimize(lambda w: (0.0, w), BACKENDS["strict-device1"](np.zeros(2)))

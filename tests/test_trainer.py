@@ -13,7 +13,7 @@ import pytest
 
 from backpropkit import optim, schedules
 from backpropkit.data import make_spiral
-from backpropkit.models import FullyConnectedNet
+from backpropkit.networks import FullyConnectedNet
 from backpropkit.trainer import History, Trainer
 
 
@@ -234,7 +234,7 @@ def test_augmentation_sees_only_training_batches(spiral):
 
 
 def test_an_unbuilt_sequential_model_is_built_from_the_data(spiral):
-    from backpropkit.models import Dense, ReLU, Sequential
+    from backpropkit.sequential import Dense, ReLU, Sequential
 
     X, y, _, _ = spiral
     model = Sequential([Dense(8), ReLU(), Dense(3)])

@@ -1,4 +1,4 @@
-"""Learning-rate schedules, and full-batch L-BFGS for small problems.
+"""Learning-rate schedules.
 
 A schedule is a function of the step (the number of updates taken so far, from 0) that returns the
 learning rate for the next update. Its settings are keyword arguments, so a trainer receives a
@@ -14,25 +14,22 @@ The formulas (graded in the optimization notebook) sit between the solution mark
 from __future__ import annotations
 
 import math
-import numbers
 from typing import Any, Callable
 
-import numpy as np
-from array_api_compat import is_numpy_array
+from .backend import is_integer, require_finite_number
 
 Schedule = Callable[[int], float]
 
 
 def _check_step(step: Any, name: str = "step") -> None:
-    if not isinstance(step, numbers.Integral) or isinstance(step, bool):
+    if not is_integer(step):
         raise TypeError(f"{name} must be an integer (updates taken so far), got {step!r}")
     if step < 0:
         raise ValueError(f"{name} must be >= 0, got {step}")
 
 
 def _check_rate(value: Any, name: str) -> None:
-    if not isinstance(value, numbers.Real) or isinstance(value, bool) or not math.isfinite(value):
-        raise TypeError(f"{name} must be a finite number, got {value!r}")
+    require_finite_number(value, name)
     if value < 0:
         raise ValueError(f"{name} must be >= 0, got {value}")
 
@@ -134,56 +131,3 @@ def with_warmup(schedule: Schedule, warmup_steps: int) -> Schedule:
 
     warmed_up.__name__ = f"{getattr(schedule, '__name__', 'schedule')}_with_warmup"
     return warmed_up
-
-
-def lbfgs_minimize(
-    loss_and_grad: Callable[[np.ndarray], tuple[float, np.ndarray]],
-    w0: np.ndarray,
-    max_iter: int = 100,
-    *,
-    tol: float = 1e-9,
-) -> Any:
-    """Minimize a smooth full-batch loss with L-BFGS (SciPy's ``L-BFGS-B`` without bounds).
-
-    ``loss_and_grad(w)`` takes an array shaped like ``w0`` and returns ``(loss, dw)``. Meant for
-    small problems whose whole data set fits in one gradient (the notes: "if you can afford to do
-    full batch updates then try out L-BFGS", with every source of noise such as dropout turned off).
-    NumPy only: SciPy runs on the CPU.
-
-    Returns SciPy's ``OptimizeResult``: ``x`` is the solution shaped like ``w0``, ``fun`` the loss,
-    ``nit`` the iterations, plus ``path``, an array ``(nit + 1, *w0.shape)`` of the iterates starting
-    at ``w0`` (for drawing the trajectory beside the other optimizers).
-    """
-    from scipy.optimize import minimize
-
-    if not is_numpy_array(w0):
-        raise TypeError(
-            f"lbfgs_minimize runs through SciPy on the CPU and needs a NumPy w0, got {type(w0).__module__}."
-            f"{type(w0).__name__}; move it with backend.to_numpy(w0) (and compute the loss in NumPy)"
-        )
-    if not callable(loss_and_grad):
-        raise TypeError("loss_and_grad must be a function w -> (loss, dw)")
-    _check_positive_count(max_iter, "max_iter")
-    shape = w0.shape
-    start = np.asarray(w0, dtype=np.float64).ravel()
-    path = [start.copy()]
-
-    def flat_loss_and_grad(flat_w: np.ndarray) -> tuple[float, np.ndarray]:
-        loss, dw = loss_and_grad(flat_w.reshape(shape))
-        dw = np.asarray(dw, dtype=np.float64)
-        if dw.shape != shape:
-            raise ValueError(f"loss_and_grad returned a gradient of shape {dw.shape}, expected {shape}")
-        return float(loss), dw.ravel()
-
-    result = minimize(
-        flat_loss_and_grad,
-        start,
-        jac=True,
-        method="L-BFGS-B",
-        tol=tol,
-        callback=lambda flat_w: path.append(np.array(flat_w)),
-        options={"maxiter": max_iter},
-    )
-    result.x = result.x.reshape(shape)
-    result.path = np.stack(path).reshape((len(path), *shape))
-    return result

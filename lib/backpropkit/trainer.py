@@ -1,7 +1,8 @@
 """The minibatch training loop: shuffle, step, record, keep the best, save and resume.
 
-A :class:`Trainer` drives any model with the interface of :mod:`backpropkit.models` (``params``,
-``loss(X, y) -> (loss, grads)``, ``evaluate(X, y) -> (loss, accuracy)``, ``num_classes``) with any
+A :class:`Trainer` drives any model with the interface of :class:`backpropkit.networks.Model`
+(``params``, ``loss(X, y) -> (loss, grads)``, ``evaluate(X, y) -> (loss, accuracy)``,
+``num_classes``, and, if it has one, ``prepare(example_shape)``, called before training) with any
 update rule of :mod:`backpropkit.optim`, one state dict per parameter::
 
     trainer = Trainer(model, "adam", learning_rate=1e-3, batch_size=64, epochs=20)
@@ -25,7 +26,17 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .backend import Array, RandomState, check_array, check_finite, check_labels, device_of, namespace, to_numpy
+from .backend import (
+    Array,
+    RandomState,
+    check_array,
+    check_finite,
+    check_labels,
+    device_of,
+    namespace,
+    require_positive_integer,
+    to_numpy,
+)
 from .optim import get_update_rule
 
 TRAIN_ACCURACY_SAMPLE = 1000  # training accuracy is measured on at most this many examples per epoch
@@ -85,7 +96,7 @@ class Trainer:
     ) -> None:
         for required in ("params", "loss", "evaluate"):
             if not hasattr(model, required):
-                raise TypeError(f"model must have {required!r} like the models in backpropkit.models; "
+                raise TypeError(f"model must have {required!r} like the models in backpropkit.networks; "
                                 f"{type(model).__name__} has not")
         if (learning_rate is None) == (schedule is None):
             raise ValueError("give exactly one of learning_rate (a constant) or schedule (a function of the step)")
@@ -98,8 +109,7 @@ class Trainer:
         ):
             raise ValueError(f"learning_rate must be a finite number >= 0, got {learning_rate!r}")
         for name, value in (("batch_size", batch_size), ("epochs", epochs)):
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+            require_positive_integer(value, name)
         self.model = model
         self.update_rule = get_update_rule(update_rule)
         self.learning_rate = learning_rate
@@ -129,9 +139,10 @@ class Trainer:
         Shapes: X_train (N, ...) and y_train (N,) integer labels; likewise the optional validation
         set. Returns :attr:`history`.
         """
-        if getattr(self.model, "input_shape", ()) is None:  # a Sequential model not built yet
-            check_array(X_train, "X_train")
-            self.model.build(tuple(X_train.shape[1:]))
+        check_array(X_train, "X_train")
+        prepare = getattr(self.model, "prepare", None)
+        if prepare is not None:  # a model that takes its shape from the data builds itself here
+            prepare(tuple(X_train.shape[1:]))
         self._check_data(X_train, y_train, "train")
         if (X_val is None) != (y_val is None):
             raise ValueError("give both X_val and y_val, or neither")

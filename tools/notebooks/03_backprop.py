@@ -838,7 +838,8 @@ from threadpoolctl import threadpool_limits
 
 from backpropkit import plots
 from backpropkit.data import load_digits, make_spiral
-from backpropkit.models import FullyConnectedNet, LayerSet
+from backpropkit.layer_set import LayerSet
+from backpropkit.networks import FullyConnectedNet
 from backpropkit.notebooks import answers_from
 from backpropkit.trainer import Trainer
 
@@ -1175,7 +1176,7 @@ def sequential_notebook() -> Notebook:
 The lecture notes end their tour of libraries with Keras, where a network is three statements:
 *define* a stack of layers, *compile* it with a loss and an optimizer, *fit* it to the data.
 
-`backpropkit.models.Sequential` offers the same three statements. Nothing about it is magic: its
+`backpropkit.sequential.Sequential` offers the same three statements. Nothing about it is magic: its
 `fit` runs exactly the loop you wrote in `2_two_layer_net.ipynb` (forward through each layer keeping
 its cache, the loss, backward through each layer in reverse, an update per parameter), and every
 layer it calls is **one of your functions**. This notebook
@@ -1195,7 +1196,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from backpropkit.data import load_digits, make_spiral
-from backpropkit.models import Dense, LayerSet, ReLU, Sequential, Sigmoid
+from backpropkit.layer_set import LayerSet
+from backpropkit.sequential import Dense, ReLU, Sequential, Sigmoid
 from backpropkit.notebooks import answers_from
 from backpropkit.plots import decision_boundary, history_curves
 

@@ -406,11 +406,11 @@ For comparison we add **L-BFGS**, a quasi-Newton method: from the last few gradi
 estimate of the curvature and steps towards the minimum of a local quadratic model, with a line
 search choosing the step length. It needs exact, full-batch gradients (minibatch noise ruins its
 curvature estimate), which is why deep learning rarely uses it, but on a small smooth problem it
-is hard to beat. `backpropkit.schedules.lbfgs_minimize` wraps SciPy's implementation and records
+is hard to beat. `backpropkit.optim.lbfgs_minimize` wraps SciPy's implementation and records
 the path.
 """)
     nb.code(r"""
-from backpropkit.schedules import lbfgs_minimize
+from backpropkit.optim import lbfgs_minimize
 
 races = {
     "ill-conditioned quadratic": dict(surface=ill_conditioned, start=(-4.5, 1.0), steps=60, extent=(-5, 5, -1.5, 1.5), rates={

@@ -244,7 +244,8 @@ print("original recipe, mean over masks: ", np.round(original, 2), "  test time 
     that asks for them.
     """)
     nb.locked("your_network", r"""
-from backpropkit.models import FullyConnectedNet, LayerSet
+from backpropkit.layer_set import LayerSet
+from backpropkit.networks import FullyConnectedNet
 from backpropkit.notebooks import answers_from
 from backpropkit.optim import sgd_momentum
 from backpropkit.trainer import Trainer

@@ -505,7 +505,8 @@ for layer, (naive, fast) in timings.items():
     """)
     nb.locked("your_network", r"""
 from backpropkit.data import load_digits
-from backpropkit.models import ConvNet, LayerSet
+from backpropkit.layer_set import LayerSet
+from backpropkit.networks import ConvNet
 from backpropkit.optim import adam
 from backpropkit.trainer import Trainer
 

@@ -275,7 +275,8 @@ else:
     nb.locked("your_network", r"""
 from backpropkit.data import load_digits
 from backpropkit.layers.pool_fast import max_pool_backward_fast, max_pool_forward_fast
-from backpropkit.models import ConvNet, LayerSet
+from backpropkit.layer_set import LayerSet
+from backpropkit.networks import ConvNet
 from backpropkit.notebooks import answers_from
 from backpropkit.optim import adam
 from backpropkit.trainer import Trainer

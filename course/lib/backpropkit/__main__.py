@@ -19,7 +19,7 @@ from typing import Any, Callable
 
 from . import __version__, schedules
 from .data import Dataset, load_digits
-from .models import ConvNet, FullyConnectedNet
+from .networks import ConvNet, FullyConnectedNet
 from .trainer import Trainer
 
 

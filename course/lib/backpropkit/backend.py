@@ -5,12 +5,14 @@ to (``xp = namespace(x)``) and creates new arrays on their device (``device=devi
 the same function runs on NumPy arrays, CuPy arrays and, in the tests, ``array_api_strict``
 arrays on a non-default device (which raise on any stray host array, as CuPy would).
 
-This module also holds the small input checks every public function uses, so that a wrong shape
-or dtype is reported with the argument's name instead of a deep traceback.
+This module also holds the small input checks every public function uses, so that a wrong shape,
+dtype or setting is reported with the argument's name instead of a deep traceback.
 """
 
 from __future__ import annotations
 
+import math
+import numbers
 from typing import Any
 
 import numpy as np
@@ -31,6 +33,11 @@ def namespace(*arrays: Array) -> Any:
             f"arrays from different backends cannot be combined ({', '.join(kinds)}); "
             "move them all to the CPU (NumPy) or all to the GPU (CuPy) first"
         ) from error
+
+
+def require_same_backend(*arrays: Array) -> None:
+    """Refuse arrays from two backends (NumPy and CuPy, say) before they meet in a computation."""
+    namespace(*arrays)
 
 
 def device_of(x: Array) -> Any:
@@ -82,6 +89,40 @@ def check_array(
             f"{name} must hold floating-point numbers, got dtype {x.dtype}; "
             f"convert it first, e.g. {name}.astype(float)"
         )
+
+
+def is_integer(value: Any) -> bool:
+    """True for an integer, NumPy's included; False for True and False, which Python counts as ints."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def is_real_number(value: Any) -> bool:
+    """True for a real number, NumPy's scalars included; False for True and False."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def require_positive_integer(value: Any, name: str) -> None:
+    """Raise a clear error unless setting ``name`` is an integer >= 1 (a count, a size)."""
+    if not is_integer(value) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+
+
+def require_integer_at_least(value: Any, name: str, minimum: int) -> None:
+    """Raise a clear error unless setting ``name`` is an integer >= ``minimum`` (a stride, a padding)."""
+    if not is_integer(value) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+
+
+def require_probability(value: Any, name: str) -> None:
+    """Raise a clear error unless ``name`` is a probability in (0, 1] (a keep probability)."""
+    if not is_real_number(value) or not 0 < value <= 1:
+        raise ValueError(f"{name} must be a probability in (0, 1], got {value!r}")
+
+
+def require_finite_number(value: Any, name: str) -> None:
+    """Raise a clear error unless ``name`` is a finite real number (a rate, a strength)."""
+    if not is_real_number(value) or not math.isfinite(value):
+        raise TypeError(f"{name} must be a finite number, got {value!r}")
 
 
 def check_labels(y: Any, name: str, num_examples: int, num_classes: int) -> None:

@@ -39,7 +39,16 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from .backend import Array, RandomState, check_array, device_of, namespace, to_numpy
+from .backend import (
+    Array,
+    RandomState,
+    check_array,
+    device_of,
+    is_real_number,
+    namespace,
+    require_positive_integer,
+    to_numpy,
+)
 
 DEFAULT_STEP = 1e-5
 # A correct float64 gradient of a smooth function typically agrees to 1e-8 or better; a real
@@ -183,8 +192,7 @@ def sample_indices(
 
     ``seed`` is a seed, or the generator to draw from (the autograder passes the one its case comes from).
     """
-    if isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples < 1:
-        raise ValueError(f"num_samples must be a positive integer, got {num_samples!r}")
+    require_positive_integer(num_samples, "num_samples")
     size = math.prod(shape)
     if isinstance(seed, np.random.Generator):
         rng = seed
@@ -534,8 +542,7 @@ def _directional_slopes(
     f: Callable, x: Array, analytic: np.ndarray, dout: Array | None, h: float, count: int, seed: int | None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Analytic and numerical slopes along ``count`` seeded random unit directions."""
-    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-        raise ValueError(f"num_directions must be a positive integer, got {count!r}")
+    require_positive_integer(count, "num_directions")
     xp = namespace(x)
     rng = RandomState(seed)
     analytic_slopes, numerical_slopes = np.empty(count), np.empty(count)
@@ -675,12 +682,12 @@ def _require_same_shape(a: Any, a_name: str, b: Any, b_name: str) -> None:
 
 
 def _require_step(h: float) -> None:
-    if isinstance(h, bool) or not isinstance(h, (int, float)) or not 0 < h < 1:
+    if not is_real_number(h) or not 0 < h < 1:
         raise ValueError(f"h must be a small positive step such as 1e-5, got {h!r}")
 
 
 def _require_tolerance(tolerance: float) -> float:
-    if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not tolerance > 0:
+    if not is_real_number(tolerance) or not tolerance > 0:
         raise ValueError(f"tolerance must be a positive number such as 1e-7, got {tolerance!r}")
     return float(tolerance)
 

@@ -17,10 +17,9 @@ Weights are drawn through :class:`backend.RandomState`, on the namespace and dev
 from __future__ import annotations
 
 import math
-from numbers import Integral
 from typing import Any
 
-from .backend import Array, RandomState, as_random_state, is_floating, namespace
+from .backend import Array, RandomState, as_random_state, is_floating, is_integer, namespace, require_positive_integer
 
 
 def fans(shape: tuple[int, ...]) -> tuple[int, int]:
@@ -109,8 +108,7 @@ def _resolve(fan_in: Any, fan_out: Any, shape: Any) -> tuple[int, int, tuple[int
     if fan_in is None or fan_out is None:
         raise TypeError("give fan_in and fan_out, or a weight shape such as shape=(16, 3, 3, 3)")
     for name, value in (("fan_in", fan_in), ("fan_out", fan_out)):
-        if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        require_positive_integer(value, name)
     fan_in, fan_out = int(fan_in), int(fan_out)
     return fan_in, fan_out, shape if shape is not None else (fan_in, fan_out)
 
@@ -120,6 +118,6 @@ def _check_shape(shape: Any) -> tuple[int, ...]:
         raise ValueError(
             f"shape must be (D, M) for an affine layer or (F, C, HH, WW) for a convolution, got {shape!r}"
         )
-    if any(isinstance(n, bool) or not isinstance(n, Integral) or n < 1 for n in shape):
+    if any(not is_integer(n) or n < 1 for n in shape):
         raise ValueError(f"shape must hold positive integers, got {shape!r}")
     return tuple(int(n) for n in shape)

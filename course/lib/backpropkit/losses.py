@@ -6,10 +6,9 @@ upstream gradient that the last layer's backward pass takes.
 
 from __future__ import annotations
 
-from numbers import Real
 from typing import Any
 
-from .backend import Array, check_array, check_finite, check_labels, device_of, namespace
+from .backend import Array, check_array, check_finite, check_labels, device_of, is_real_number, namespace
 
 
 def softmax_loss(scores: Array, y: Array) -> tuple[Array, Array]:
@@ -103,7 +102,7 @@ def _check_scores(scores: Any, y: Any) -> None:
 
 
 def _check_margin(margin: Any) -> None:
-    if isinstance(margin, bool) or not isinstance(margin, Real) or not margin >= 0:
+    if not is_real_number(margin) or not margin >= 0:
         raise ValueError(f"margin must be a non-negative number such as 1.0, got {margin!r}")
 
 

@@ -16,15 +16,19 @@ classic coupled form, not AdamW's decoupled one.
 
 The graded part of each rule (what students write in the optimization notebook) sits between the
 solution markers; reading the state and returning the results stay outside.
+
+:func:`lbfgs_minimize`, full-batch L-BFGS through SciPy, is the one optimizer here that is not an
+update rule: it runs to convergence on small problems, for comparison with the rules.
 """
 
 from __future__ import annotations
 
-import math
-import numbers
-from typing import Any
+from typing import Any, Callable
 
-from .backend import Array, check_array, namespace
+import numpy as np
+from array_api_compat import is_numpy_array
+
+from .backend import Array, check_array, namespace, require_finite_number, require_positive_integer, require_same_backend
 
 
 def _check_step_inputs(w: Any, dw: Any, state: Any, **hyperparameters: float) -> None:
@@ -33,12 +37,11 @@ def _check_step_inputs(w: Any, dw: Any, state: Any, **hyperparameters: float) ->
     check_array(dw, "dw")
     if tuple(dw.shape) != tuple(w.shape):
         raise ValueError(f"dw must have the shape of w {tuple(w.shape)}, got {tuple(dw.shape)}")
-    namespace(w, dw)
+    require_same_backend(w, dw)
     if not isinstance(state, dict):
         raise TypeError(f"state must be a dict (use {{}} at the first step), got {type(state).__name__}")
     for name, value in hyperparameters.items():
-        if not isinstance(value, numbers.Real) or isinstance(value, bool) or not math.isfinite(value):
-            raise TypeError(f"{name} must be a finite number, got {value!r}")
+        require_finite_number(value, name)
         if value < 0:
             raise ValueError(f"{name} must be >= 0, got {value}")
     for name in ("momentum", "decay_rate", "beta1", "beta2"):
@@ -238,3 +241,56 @@ def get_update_rule(rule: str | Any) -> Any:
     if rule not in UPDATE_RULES:
         raise ValueError(f"unknown update rule {rule!r}; choose one of {', '.join(sorted(UPDATE_RULES))}")
     return UPDATE_RULES[rule]
+
+
+def lbfgs_minimize(
+    loss_and_grad: Callable[[np.ndarray], tuple[float, np.ndarray]],
+    w0: np.ndarray,
+    max_iter: int = 100,
+    *,
+    tol: float = 1e-9,
+) -> Any:
+    """Minimize a smooth full-batch loss with L-BFGS (SciPy's ``L-BFGS-B`` without bounds).
+
+    ``loss_and_grad(w)`` takes an array shaped like ``w0`` and returns ``(loss, dw)``. Meant for
+    small problems whose whole data set fits in one gradient (the notes: "if you can afford to do
+    full batch updates then try out L-BFGS", with every source of noise such as dropout turned off).
+    NumPy only: SciPy runs on the CPU.
+
+    Returns SciPy's ``OptimizeResult``: ``x`` is the solution shaped like ``w0``, ``fun`` the loss,
+    ``nit`` the iterations, plus ``path``, an array ``(nit + 1, *w0.shape)`` of the iterates starting
+    at ``w0`` (for drawing the trajectory beside the other optimizers).
+    """
+    from scipy.optimize import minimize
+
+    if not is_numpy_array(w0):
+        raise TypeError(
+            f"lbfgs_minimize runs through SciPy on the CPU and needs a NumPy w0, got {type(w0).__module__}."
+            f"{type(w0).__name__}; move it with backend.to_numpy(w0) (and compute the loss in NumPy)"
+        )
+    if not callable(loss_and_grad):
+        raise TypeError("loss_and_grad must be a function w -> (loss, dw)")
+    require_positive_integer(max_iter, "max_iter")
+    shape = w0.shape
+    start = np.asarray(w0, dtype=np.float64).ravel()
+    path = [start.copy()]
+
+    def flat_loss_and_grad(flat_w: np.ndarray) -> tuple[float, np.ndarray]:
+        loss, dw = loss_and_grad(flat_w.reshape(shape))
+        dw = np.asarray(dw, dtype=np.float64)
+        if dw.shape != shape:
+            raise ValueError(f"loss_and_grad returned a gradient of shape {dw.shape}, expected {shape}")
+        return float(loss), dw.ravel()
+
+    result = minimize(
+        flat_loss_and_grad,
+        start,
+        jac=True,
+        method="L-BFGS-B",
+        tol=tol,
+        callback=lambda flat_w: path.append(np.array(flat_w)),
+        options={"maxiter": max_iter},
+    )
+    result.x = result.x.reshape(shape)
+    result.path = np.stack(path).reshape((len(path), *shape))
+    return result

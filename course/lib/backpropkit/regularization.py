@@ -6,11 +6,9 @@ shifts a unit's output, and shrinking it does not make the function smoother.
 
 from __future__ import annotations
 
-import math
-from numbers import Real
 from typing import Any
 
-from .backend import Array, check_array, check_finite, namespace
+from .backend import Array, check_array, check_finite, namespace, require_finite_number, require_same_backend
 
 
 def l2_penalty(w: Array, reg: float) -> tuple[Array, Array]:
@@ -65,7 +63,7 @@ def weight_decay(w: Array, dw: Array, reg: float) -> Array:
     if tuple(dw.shape) != tuple(w.shape):
         raise ValueError(f"dw has shape {tuple(dw.shape)} but w has shape {tuple(w.shape)}; they must match")
     _check_strength(reg, "reg")
-    namespace(w, dw)
+    require_same_backend(w, dw)
     raise NotImplementedError('weight_decay is an exercise: write it in the notebook 05_regularization/1_dropout.ipynb. The student edition of backpropkit leaves its reference answer out.')
     return decayed
 
@@ -77,7 +75,6 @@ def _check_weights(w: Any) -> None:
 
 def _check_strength(value: Any, name: str) -> None:
     """Refuse anything but a finite non-negative number (a negative strength rewards large weights)."""
-    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
-        raise TypeError(f"{name} must be a finite number, got {value!r}")
+    require_finite_number(value, name)
     if value < 0:
         raise ValueError(f"{name} must be non-negative, got {value!r}")

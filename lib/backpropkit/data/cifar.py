@@ -18,7 +18,9 @@ from typing import Any, Mapping
 import numpy as np
 
 from .dataset import Dataset, normalized_dataset, split_off_validation
-from .download import CIFAR10_URL, verify_file
+from .download import download, verify_file
+
+CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 
 ARCHIVE_NAME = "cifar-10-python.tar.gz"
 FOLDER_NAME = "cifar-10-batches-py"
@@ -57,6 +59,12 @@ class _ArraysOnlyUnpickler(pickle.Unpickler):
         if module.startswith("numpy.core"):  # NumPy 2 moved numpy.core to numpy._core
             module = module.replace("numpy.core", "numpy._core", 1)
         return getattr(importlib.import_module(module), name)
+
+
+def download_cifar10(folder: str | Path) -> Path:
+    """Download ``cifar-10-python.tar.gz`` (about 163 MiB) into ``folder``, verified; returns its path
+    (pass it to :func:`load_cifar10`)."""
+    return download(CIFAR10_URL, Path(folder) / ARCHIVE_NAME, checksum=ARCHIVE_CHECKSUM)
 
 
 def read_batch(content: bytes, name: str) -> tuple[np.ndarray, np.ndarray]:

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ..backend import Array, device_of, namespace
+from ..backend import Array, device_of, is_real_number, namespace
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ class Dataset:
 
 
 def check_fraction(value: Any, name: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
+    if not is_real_number(value) or not 0 <= value < 1:
         raise ValueError(f"{name} must be a fraction in [0, 1), got {value!r}")
 
 

@@ -2,8 +2,10 @@
 
 A checksum is written ``"algorithm:hexdigest"`` (``"sha256:..."`` or ``"md5:..."``). The loaders
 verify every file against the published value before reading it, so a truncated download or a
-different file fails with a message naming it instead of training on garbage. Nothing in the
-library downloads by itself: call :func:`download_mnist` or :func:`download_cifar10` once.
+different file fails with a message naming it instead of training on garbage. This module knows
+no data set: each one's module (``mnist.py``, ``cifar.py``) holds its file names, address and
+checksums, and its ``download_*`` function passes them to :func:`download`. Nothing in the
+library downloads by itself.
 """
 
 from __future__ import annotations
@@ -13,10 +15,6 @@ import os
 import tempfile
 import urllib.request
 from pathlib import Path
-
-MNIST_MIRROR = "https://storage.googleapis.com/cvdf-datasets/mnist/"
-FASHION_MNIST_MIRROR = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"
-CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 
 _CHUNK = 1 << 20
 
@@ -70,23 +68,3 @@ def download(url: str, destination: str | Path, *, checksum: str | None = None, 
         if os.path.exists(temporary):
             os.remove(temporary)
     return destination
-
-
-def download_mnist(folder: str | Path, *, kind: str = "mnist") -> Path:
-    """Download the four gzip files of MNIST (``kind="mnist"``) or Fashion-MNIST (``"fashion"``)
-    into ``folder``, verified; returns the folder (pass it to :func:`~backpropkit.data.load_mnist`)."""
-    from .mnist import mnist_checksums
-
-    mirror = {"mnist": MNIST_MIRROR, "fashion": FASHION_MNIST_MIRROR}[kind]
-    folder = Path(folder)
-    for name, checksum in mnist_checksums(kind).items():
-        download(mirror + name, folder / name, checksum=checksum)
-    return folder
-
-
-def download_cifar10(folder: str | Path) -> Path:
-    """Download ``cifar-10-python.tar.gz`` (about 163 MiB) into ``folder``, verified; returns its path
-    (pass it to :func:`~backpropkit.data.load_cifar10`)."""
-    from .cifar import ARCHIVE_CHECKSUM, ARCHIVE_NAME
-
-    return download(CIFAR10_URL, Path(folder) / ARCHIVE_NAME, checksum=ARCHIVE_CHECKSUM)

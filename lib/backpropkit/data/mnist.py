@@ -3,7 +3,7 @@
 An IDX file is a big-endian header followed by raw values: two zero bytes, a type code (0x08 for
 unsigned bytes), the number of dimensions, then each dimension as a 4-byte integer. Images are
 ``0x00000803`` (count, rows, columns) and labels ``0x00000801`` (count). Get the files with
-:func:`~backpropkit.data.download_mnist` or from the datasets' pages.
+:func:`download_mnist` or from the datasets' pages.
 """
 
 from __future__ import annotations
@@ -17,7 +17,10 @@ from typing import Any, Mapping
 import numpy as np
 
 from .dataset import Dataset, normalized_dataset, split_off_validation
-from .download import FASHION_MNIST_MIRROR, MNIST_MIRROR, verify_file
+from .download import download, verify_file
+
+MNIST_MIRROR = "https://storage.googleapis.com/cvdf-datasets/mnist/"
+FASHION_MNIST_MIRROR = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"
 
 FILES = {
     "train_images": "train-images-idx3-ubyte.gz",
@@ -56,6 +59,16 @@ def mnist_checksums(kind: str = "mnist") -> dict[str, str]:
     if kind not in _CHECKSUMS:
         raise ValueError(f"kind must be 'mnist' or 'fashion', got {kind!r}")
     return dict(_CHECKSUMS[kind])
+
+
+def download_mnist(folder: str | Path, *, kind: str = "mnist") -> Path:
+    """Download the four gzip files of MNIST (``kind="mnist"``) or Fashion-MNIST (``"fashion"``)
+    into ``folder``, verified; returns the folder (pass it to :func:`load_mnist`)."""
+    mirror = {"mnist": MNIST_MIRROR, "fashion": FASHION_MNIST_MIRROR}[kind]
+    folder = Path(folder)
+    for name, checksum in mnist_checksums(kind).items():
+        download(mirror + name, folder / name, checksum=checksum)
+    return folder
 
 
 def read_idx(path: str | Path, expected_magic: int) -> np.ndarray:

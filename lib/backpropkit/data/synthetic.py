@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..backend import is_real_number, require_integer_at_least
+
 
 def _check_counts(n: int, name: str, minimum: int = 1) -> None:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {n!r}")
+    require_integer_at_least(n, name, minimum)
 
 
 def _check_noise(noise: float) -> None:
-    if isinstance(noise, bool) or not isinstance(noise, (int, float)) or not noise >= 0:
+    if not is_real_number(noise) or not noise >= 0:
         raise ValueError(f"noise must be a number >= 0, got {noise!r}")
 
 

@@ -13,7 +13,7 @@ with one matrix product; both share :func:`conv_output_shape`, which checks the 
 
 from __future__ import annotations
 
-from ..backend import Array, check_array, device_of, namespace
+from ..backend import Array, check_array, device_of, namespace, require_integer_at_least, require_same_backend
 from ._checks import check_upstream
 
 
@@ -24,10 +24,8 @@ def conv_output_shape(
 
     ``H_out = 1 + (H + 2 pad - HH) / stride`` must be a whole number, and likewise for widths.
     """
-    if isinstance(stride, bool) or not isinstance(stride, int) or stride < 1:
-        raise ValueError(f"stride must be an integer >= 1, got {stride!r}")
-    if isinstance(pad, bool) or not isinstance(pad, int) or pad < 0:
-        raise ValueError(f"pad must be an integer >= 0, got {pad!r}")
+    require_integer_at_least(stride, "stride", 1)
+    require_integer_at_least(pad, "pad", 0)
     _, channels, height, width = x_shape
     _, filter_channels, kernel_height, kernel_width = w_shape
     if filter_channels != channels:
@@ -59,7 +57,7 @@ def check_conv_inputs(x: Array, w: Array, b: Array, stride: int, pad: int) -> tu
     check_array(b, "b", ndim=1)
     if b.shape[0] != w.shape[0]:
         raise ValueError(f"b must have one entry per filter ({w.shape[0]}), got shape {tuple(b.shape)}")
-    namespace(x, w, b)
+    require_same_backend(x, w, b)
     return conv_output_shape(tuple(x.shape), tuple(w.shape), stride, pad)
 
 
@@ -68,8 +66,7 @@ def zero_pad(x: Array, pad: int) -> Array:
 
     Shapes: x (N, C, H, W) -> (N, C, H + 2 pad, W + 2 pad).
     """
-    if isinstance(pad, bool) or not isinstance(pad, int) or pad < 0:
-        raise ValueError(f"pad must be an integer >= 0, got {pad!r}")
+    require_integer_at_least(pad, "pad", 0)
     if pad == 0:
         return x
     xp = namespace(x)

@@ -5,11 +5,11 @@ read from their official files on disk, checked against published checksums; fet
 :func:`download_mnist` / :func:`download_cifar10` (the only functions here that use the network).
 """
 
-from .cifar import load_cifar10
+from .cifar import download_cifar10, load_cifar10
 from .dataset import Dataset, split_dataset
 from .digits import load_digits
-from .download import download, download_cifar10, download_mnist, file_checksum, verify_file
-from .mnist import load_mnist
+from .download import download, file_checksum, verify_file
+from .mnist import download_mnist, load_mnist
 from .synthetic import make_circles, make_moons, make_spiral, make_xor
 
 __all__ = [

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from ..backend import Array, RandomState, check_array, device_of, namespace
+from ..backend import Array, RandomState, check_array, device_of, namespace, require_integer_at_least
 
 Augmentation = Callable[[Array, RandomState], Array]
 
@@ -20,8 +20,7 @@ def random_shifts(max_shift: int = 1) -> Augmentation:
 
     Shapes: X (N, C, H, W) -> (N, C, H, W).
     """
-    if isinstance(max_shift, bool) or not isinstance(max_shift, int) or max_shift < 1:
-        raise ValueError(f"max_shift must be an integer >= 1, got {max_shift!r}")
+    require_integer_at_least(max_shift, "max_shift", 1)
     offsets = [(dy, dx) for dy in range(-max_shift, max_shift + 1) for dx in range(-max_shift, max_shift + 1)]
 
     def shift(X: Array, rng: RandomState) -> Array:

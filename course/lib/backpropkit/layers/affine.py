@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..backend import Array, check_array, namespace
+from ..backend import Array, check_array, namespace, require_same_backend
 
 
 def affine_forward(x: Array, w: Array, b: Array) -> tuple[Array, tuple]:
@@ -21,7 +21,7 @@ def affine_forward(x: Array, w: Array, b: Array) -> tuple[Array, tuple]:
         )
     if b.shape[0] != w.shape[1]:
         raise ValueError(f"b must have {w.shape[1]} entries to match w {tuple(w.shape)}, got {tuple(b.shape)}")
-    namespace(x, w, b)
+    require_same_backend(x, w, b)
     out = x @ w + b
     return out, (x, w)
 

@@ -10,7 +10,7 @@ makes; the fast version in ``pool_fast.py`` follows the same rule.
 
 from __future__ import annotations
 
-from ..backend import Array, check_array, device_of, namespace
+from ..backend import Array, check_array, device_of, namespace, require_integer_at_least
 from ._checks import check_upstream
 
 
@@ -22,8 +22,7 @@ def pool_output_shape(
     ``H_out = 1 + (H - pool_height) / stride`` must be a whole number, and likewise for widths.
     """
     for name, value in (("pool_height", pool_height), ("pool_width", pool_width), ("stride", stride)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+        require_integer_at_least(value, name, 1)
     _, _, height, width = x_shape
     sizes = []
     for name, size, window in (("height", height, pool_height), ("width", width, pool_width)):
