@@ -220,7 +220,6 @@ class _NotebookRun:
             self.session = None
 
 
-
 @dataclass
 class StudentCell:
     """A code cell the student process runs: the student's code, or a given cell restored from the source."""
