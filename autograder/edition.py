@@ -5,19 +5,18 @@ Every solution region of the library (``### BEGIN SOLUTION`` ... ``### END SOLUT
 file keeps its regions on purpose: ``gradcheck.py`` holds the numerical-gradient instruments
 (numerical_gradient, numerical_gradient_upstream, relative_error) that every later notebook uses
 to check its own work; notebook 1 asks students to write them, but withholding them would break
-every check after it. The course edition also carries the checks (``autograder.checks`` and the
-modules it imports, nothing of the TA's tools, and never ``autograder.references``, the
-instructor's reference backward passes) and a pyproject.toml, so a class runs
+every check after it. The course edition also carries the checks (the ``autograder.checks``
+package; nothing of the TA's tools, and never ``autograder.references``, the instructor's
+reference backward passes and layer mistakes) and a pyproject.toml, so a class runs
 ``pip install ./course``.
 
 The grading sandbox gets the library alone (``with_checks=False``): test cells run in the grader,
-so a student process needs no checks, and it must not import ``autograder.oracles``, whose
+so a student process needs no checks, and it must not import ``autograder.checks.oracles``, whose
 reference forwards a "backward" could differentiate numerically.
 """
 
 from __future__ import annotations
 
-import ast
 import shutil
 import tomllib
 from pathlib import Path
@@ -30,9 +29,9 @@ from .sync_solutions import LIBRARY, ROOT, SOLUTIONS, solution_notebooks
 # Files whose solution regions stay in the student edition (see the module docstring).
 KEEP_SOLUTIONS = frozenset({"gradcheck.py"})
 AUTOGRADER = ROOT / "autograder"
-# Modules the checks use only where they exist: the instructor's reference answers, and the
-# mistaken variants of them that name a layer mistake.
-INSTRUCTOR_ONLY = frozenset({"references", "layer_mistakes"})
+# What ships to students: the checks package. The instructor's references and layer mistakes
+# live beside it (autograder/references/), and the checks import them only where they exist.
+CHECKS = AUTOGRADER / "checks"
 
 
 def exercise_locations(solutions: Path = SOLUTIONS) -> dict[str, str]:
@@ -73,33 +72,11 @@ def _copy_library(target: Path, locations: dict[str, str]) -> None:
             shutil.copyfile(path, destination)
 
 
-def check_modules(start: str = "checks") -> list[str]:
-    """The autograder modules ``autograder.<start>`` needs, found by following its imports
-    (never one of ``INSTRUCTOR_ONLY``, which the checks import only where it exists)."""
-    needed: list[str] = []
-    pending = [start]
-    while pending:
-        module = pending.pop()
-        if module in needed or module in INSTRUCTOR_ONLY:
-            continue
-        needed.append(module)
-        tree = ast.parse((AUTOGRADER / f"{module}.py").read_text())
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom):
-                if node.level == 1 and node.module:
-                    pending.append(node.module.split(".")[0])
-                elif node.level == 1:
-                    pending.extend(alias.name for alias in node.names)
-                elif node.module and node.module.startswith("autograder."):
-                    pending.append(node.module.split(".")[1])
-    return sorted(needed)
-
-
 def _copy_checks(target: Path) -> None:
+    """The ``autograder.checks`` package, as it is: everything in it ships, nothing outside it does."""
     target.mkdir(parents=True, exist_ok=True)
     (target / "__init__.py").write_text('"""The checks the course notebooks call (student edition)."""\n')
-    for module in check_modules():
-        shutil.copyfile(AUTOGRADER / f"{module}.py", target / f"{module}.py")
+    shutil.copytree(CHECKS, target / "checks", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
 
 
 def _pyproject() -> str:

@@ -102,6 +102,6 @@ def test_stubs_name_functions_whose_signature_spans_lines():
     assert "'dropout_forward: write your answer here" in name_the_stubs(source)
 
 
-@pytest.mark.parametrize("name", ["autograder/cli.py", "autograder/release.py", "autograder/grading"])
+@pytest.mark.parametrize("name", ["autograder/cli.py", "autograder/release.py", "autograder/grading", "autograder/references"])
 def test_the_ta_tools_stay_out_of_the_student_edition(name):
     assert not (COURSE / name).exists()

@@ -102,7 +102,7 @@ def test_grading_json_records_the_salt() -> None:
 
 
 # ---------------------------------------------------------------- where the salt applies
-SALT_PER_REGION = """from autograder.numeric import case_salt, make_inputs
+SALT_PER_REGION = """from autograder.checks.numeric import case_salt, make_inputs
 public = (case_salt.get(), make_inputs({"x": (3,)}, 7)["x"])
 ### BEGIN HIDDEN TESTS
 hidden = (case_salt.get(), make_inputs({"x": (3,)}, 7)["x"])
@@ -122,14 +122,14 @@ def test_only_the_hidden_tests_of_a_cell_draw_with_the_salt() -> None:
 
 
 def test_a_hidden_last_expression_still_scores_the_cell() -> None:
-    source = ("from autograder.numeric import case_salt\n### BEGIN HIDDEN TESTS\n"
+    source = ("from autograder.checks.numeric import case_salt\n### BEGIN HIDDEN TESTS\n"
               "1.5 if case_salt.get() == 99 else 0.5\n### END HIDDEN TESTS\n")
     assert _run_cell(source, 99)[0].points == 1.5
     assert _run_cell(source, None)[0].points == 0.5
 
 
 def test_a_message_about_a_salted_case_does_not_name_a_seed_that_reproduces_it() -> None:
-    source = ("from autograder.failures import describe_case\nprint(describe_case({}, seed=3))\n"
+    source = ("from autograder.checks.failures import describe_case\nprint(describe_case({}, seed=3))\n"
               "### BEGIN HIDDEN TESTS\nprint(describe_case({}, seed=31))\n### END HIDDEN TESTS\n")
     assert _run_cell(source, 5)[0].messages == ["seed 3", "seed 31, drawn for you"]
     assert _run_cell(source, None)[0].messages == ["seed 3", "seed 31"]

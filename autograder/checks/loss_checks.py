@@ -1,7 +1,7 @@
 """Checks for losses and weight penalties: the value against a reference, the gradient numerically.
 
 A loss is ``loss(scores, y) -> (loss, dscores)`` and a penalty ``penalty(w, reg) -> (value, dw)``.
-The value is compared with an independent computation (:mod:`autograder.oracles`); the gradient
+The value is compared with an independent computation (:mod:`autograder.checks.oracles`); the gradient
 with centered differences of that same reference value, computed here, so a student's value that
 changes from call to call cannot change or switch off what the gradient is judged by. Where the
 instructor's references are at hand (:mod:`autograder.references`), the gradient must also agree
@@ -29,7 +29,7 @@ from .failures import CheckFailed, format_index, format_number, passed, student_
 from .numeric import case_rng, numerical_gradient, sample_indices
 
 try:
-    from . import references
+    from .. import references
 except ImportError:  # the student edition and the grading sandbox ship without the references
     references = None
 

@@ -4,7 +4,7 @@ A backward check judges the student's gradients against the reference, never aga
 student's own forward: the numerical gradient comes from the reference forward (so a forward
 redefined to a constant, or one that returns NaN when it sees an input twice, changes nothing),
 and the gradients must also agree with the reference backward to rounding (so a backward computed
-by finite differences earns nothing; see ``ANALYTIC_TOLERANCE`` in :mod:`autograder.numeric`).
+by finite differences earns nothing; see ``ANALYTIC_TOLERANCE`` in :mod:`autograder.checks.numeric`).
 
 References are looked up by the name the test cell gives the student's function (in the grader,
 the proxy's ``__name__`` is the name the instructor's test cell looked up, never one the student
@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-SOLUTIONS = Path(__file__).resolve().parents[1] / "solutions"
+SOLUTIONS = Path(__file__).resolve().parents[2] / "solutions"
 
 
 @dataclass(frozen=True)
