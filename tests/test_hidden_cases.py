@@ -19,8 +19,7 @@ from autograder.grading.sandbox import Limits
 from autograder.grading.self_check import check_notebook, format_report, student_case_salt
 from autograder.grading.trusted_check import Checker
 from autograder.grading.workspace import CASE_SECRET_FILE, Workspace, hidden_case_salt, read_case_secret
-from autograder.release import COURSE
-from autograder.sync_solutions import SOLUTIONS
+from autograder.release.paths import COURSE, SOLUTIONS
 
 TOY_SOURCE = Path(__file__).parent / "fixtures" / "grading_course" / "solutions"
 LIMITS = Limits(cell_timeout=20, notebook_timeout=60)

@@ -13,7 +13,7 @@ regions are the reference answers; two_layer_net is defined in its notebook, so 
 read from the instructor's source notebook, the one source of truth for it.
 
 This module exists only in the instructor edition: the student edition and the grading sandbox
-leave it out (:mod:`autograder.edition`), and there the checks fall back to the student's forward.
+leave it out (:mod:`autograder.release.edition`), and there the checks fall back to the student's forward.
 """
 
 from __future__ import annotations
@@ -23,10 +23,9 @@ import functools
 import importlib
 import json
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Callable
 
-SOLUTIONS = Path(__file__).resolve().parents[2] / "solutions"
+from ..release.paths import SOLUTIONS
 
 
 @dataclass(frozen=True)

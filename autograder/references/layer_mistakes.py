@@ -7,7 +7,7 @@ cannot be made from the reference's outputs (a loop one short, windows that igno
 a small mistaken variant of the reference loop computes it.
 
 Instructor-only, like :mod:`autograder.references`: the variants below are nearly the answers, so
-the student edition leaves this module out (:mod:`autograder.edition`), and there the checks
+the student edition leaves this module out (:mod:`autograder.release.edition`), and there the checks
 report what is wrong without naming a mistake.
 """
 

@@ -256,7 +256,7 @@ def test_valid_alternatives_keep_full_marks(capsys):
 def test_every_graded_backward_in_the_solutions_has_a_reference():
     """A hidden test whose backward has no reference would fall back to the student's forward."""
     from autograder import references
-    from autograder.sync_solutions import SOLUTIONS
+    from autograder.release.paths import SOLUTIONS
 
     graded = set()
     for path in SOLUTIONS.rglob("*.ipynb"):

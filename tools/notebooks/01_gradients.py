@@ -4,7 +4,7 @@
 
 writes solutions/01_gradients/1_gradients.ipynb and 2_autograd.ipynb with outputs cleared. The code
 between the solution markers is the library's (lib/backpropkit/gradcheck.py and autograd.py);
-``python -m autograder.sync_solutions`` keeps it in step.
+``python -m autograder.release.sync_solutions`` keeps it in step.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ sys.path.insert(0, str(REPOSITORY / "lib"))
 
 from backpropkit import autograd  # noqa: E402  (after the path is set)
 from backpropkit.gradcheck import numerical_gradient, numerical_gradient_upstream, relative_error  # noqa: E402
-from autograder.regions import find_regions  # noqa: E402
+from autograder.release.regions import find_regions  # noqa: E402
 
 
 def region_of(function) -> str:

@@ -4,7 +4,7 @@
 
 writes solutions/02_linear_classifiers/1_linear_classifiers.ipynb with outputs cleared. The code
 between the solution markers is the library's (lib/backpropkit/losses.py and
-regularization.py); ``python -m autograder.sync_solutions`` keeps it in step.
+regularization.py); ``python -m autograder.release.sync_solutions`` keeps it in step.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ ASSIGNMENT = REPOSITORY / "solutions" / "02_linear_classifiers"
 sys.path.insert(0, str(REPOSITORY / "lib"))
 
 from backpropkit import losses, regularization  # noqa: E402  (after the path is set)
-from autograder.regions import find_regions  # noqa: E402
+from autograder.release.regions import find_regions  # noqa: E402
 
 
 def region_of(function) -> str:

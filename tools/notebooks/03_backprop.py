@@ -5,7 +5,7 @@
 writes solutions/03_backprop/1_layers.ipynb, 2_two_layer_net.ipynb, 3_deep_networks.ipynb and 4_sequential.ipynb with
 outputs cleared. Every graded answer cell is the library function's own source (signature,
 docstring, input checks, ``### BEGIN SOLUTION`` region, return), so the notebooks start out
-identical to the library; ``python -m autograder.sync_solutions`` keeps the regions in step.
+identical to the library; ``python -m autograder.release.sync_solutions`` keeps the regions in step.
 """
 
 from __future__ import annotations

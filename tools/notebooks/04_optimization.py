@@ -5,7 +5,7 @@
 writes solutions/04_optimization/1_update_rules.ipynb and 2_schedules.ipynb with outputs cleared.
 Every graded answer cell is the library function's own source (signature, docstring, input
 checks, ``### BEGIN SOLUTION`` region, return), so the notebooks start out identical to the
-library; ``python -m autograder.sync_solutions`` keeps the regions in step.
+library; ``python -m autograder.release.sync_solutions`` keeps the regions in step.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@
 
 writes solutions/05_regularization/1_dropout.ipynb and 2_batchnorm.ipynb with outputs cleared.
 The code between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` is the library's solution
-region; ``python -m autograder.sync_solutions`` keeps it identical to the library.
+region; ``python -m autograder.release.sync_solutions`` keeps it identical to the library.
 """
 
 from __future__ import annotations

@@ -23,15 +23,12 @@ from pathlib import Path
 
 import nbformat
 
-from .regions import find_regions
-from .sync_solutions import LIBRARY, ROOT, SOLUTIONS, solution_notebooks
+from .paths import CHECKS, LIBRARY, ROOT, SOLUTIONS
+from .regions import BEGIN, find_regions
+from .sync_solutions import solution_notebooks
 
 # Files whose solution regions stay in the student edition (see the module docstring).
 KEEP_SOLUTIONS = frozenset({"gradcheck.py"})
-AUTOGRADER = ROOT / "autograder"
-# What ships to students: the checks package. The instructor's references and layer mistakes
-# live beside it (autograder/references/), and the checks import them only where they exist.
-CHECKS = AUTOGRADER / "checks"
 
 
 def exercise_locations(solutions: Path = SOLUTIONS) -> dict[str, str]:
@@ -40,7 +37,7 @@ def exercise_locations(solutions: Path = SOLUTIONS) -> dict[str, str]:
     for path in solution_notebooks(solutions):
         notebook = nbformat.read(path, as_version=4)
         for cell in notebook.cells:
-            if cell.cell_type == "code" and "### BEGIN SOLUTION" in cell.source:
+            if cell.cell_type == "code" and BEGIN in cell.source:
                 for region in find_regions(cell.source, str(path)):
                     locations.setdefault(region.owner, path.relative_to(solutions).as_posix())
     return locations
@@ -66,14 +63,15 @@ def _copy_library(target: Path, locations: dict[str, str]) -> None:
             continue
         destination = target / path.relative_to(LIBRARY)
         destination.parent.mkdir(parents=True, exist_ok=True)
-        if path.suffix == ".py" and path.name not in KEEP_SOLUTIONS and "### BEGIN SOLUTION" in path.read_text():
+        if path.suffix == ".py" and path.name not in KEEP_SOLUTIONS and BEGIN in path.read_text():
             destination.write_text(strip_solutions(path.read_text(), str(path), locations))
         else:
             shutil.copyfile(path, destination)
 
 
 def _copy_checks(target: Path) -> None:
-    """The ``autograder.checks`` package, as it is: everything in it ships, nothing outside it does."""
+    """The ``autograder.checks`` package as it is: everything in it ships, nothing outside it does
+    (the instructor's references and layer mistakes live in ``autograder.references``)."""
     target.mkdir(parents=True, exist_ok=True)
     (target / "__init__.py").write_text('"""The checks the course notebooks call (student edition)."""\n')
     shutil.copytree(CHECKS, target / "checks", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
