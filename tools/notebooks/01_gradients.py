@@ -10,8 +10,9 @@ between the solution markers is the library's (lib/backpropkit/gradcheck.py and 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
-from nbcells import REPOSITORY, Notebook, library_source
+from nbcells import REPOSITORY, Notebook, library_source, write_notebooks
 
 ASSIGNMENT = REPOSITORY / "solutions" / "01_gradients"
 sys.path.insert(0, str(REPOSITORY / "lib"))
@@ -673,10 +674,14 @@ $1/a$): a good way to test your understanding.
     return nb
 
 
-def main() -> None:
-    gradients_notebook().write(ASSIGNMENT / "1_gradients.ipynb")
-    autograd_notebook().write(ASSIGNMENT / "2_autograd.ipynb")
+def main(folder: Path = ASSIGNMENT) -> int:
+    """Write this assignment's solution notebooks into ``folder``."""
+    write_notebooks(folder, {
+        "1_gradients.ipynb": gradients_notebook,
+        "2_autograd.ipynb": autograd_notebook,
+    })
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -10,8 +10,9 @@ regularization.py); ``python -m autograder.release.sync_solutions`` keeps it in 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
-from nbcells import REPOSITORY, Notebook, library_source
+from nbcells import REPOSITORY, Notebook, library_source, write_notebooks
 
 ASSIGNMENT = REPOSITORY / "solutions" / "02_linear_classifiers"
 sys.path.insert(0, str(REPOSITORY / "lib"))
@@ -599,9 +600,13 @@ every margin, contrasted with softmax, whose gradient is never zero.
 """)
 
 
-def main() -> None:
-    build().write(ASSIGNMENT / "1_linear_classifiers.ipynb")
+def main(folder: Path = ASSIGNMENT) -> int:
+    """Write this assignment's solution notebooks into ``folder``."""
+    write_notebooks(folder, {
+        "1_linear_classifiers.ipynb": build,
+    })
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

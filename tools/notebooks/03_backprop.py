@@ -11,8 +11,9 @@ identical to the library; ``python -m autograder.release.sync_solutions`` keeps 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
-from nbcells import REPOSITORY, Notebook, library_source
+from nbcells import REPOSITORY, Notebook, library_source, write_notebooks
 
 ASSIGNMENT = REPOSITORY / "solutions" / "03_backprop"
 sys.path.insert(0, str(REPOSITORY / "lib"))
@@ -1421,11 +1422,14 @@ gradient flowing.
 """)
 
 
-def main() -> int:
-    layers_notebook().write(ASSIGNMENT / "1_layers.ipynb")
-    two_layer_net_notebook().write(ASSIGNMENT / "2_two_layer_net.ipynb")
-    deep_networks_notebook().write(ASSIGNMENT / "3_deep_networks.ipynb")
-    sequential_notebook().write(ASSIGNMENT / "4_sequential.ipynb")
+def main(folder: Path = ASSIGNMENT) -> int:
+    """Write this assignment's solution notebooks into ``folder``."""
+    write_notebooks(folder, {
+        "1_layers.ipynb": layers_notebook,
+        "2_two_layer_net.ipynb": two_layer_net_notebook,
+        "3_deep_networks.ipynb": deep_networks_notebook,
+        "4_sequential.ipynb": sequential_notebook,
+    })
     return 0
 
 

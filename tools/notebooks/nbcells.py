@@ -83,3 +83,8 @@ class Notebook:
         path.write_text(nbformat.writes(nb) + "\n")
         print(f"wrote {os.path.relpath(path)}")
 
+
+def write_notebooks(folder: Path, notebooks: dict[str, Callable[[], Notebook]]) -> None:
+    """Build each notebook and write it into ``folder`` under its file name."""
+    for name, build in notebooks.items():
+        build().write(folder / name)
