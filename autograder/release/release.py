@@ -23,7 +23,7 @@ from pathlib import Path
 
 import nbformat
 
-from .edition import build_edition
+from .edition import build_edition, generated_note
 from .paths import COURSE, ROOT, SOLUTIONS
 from .regions import function_spans
 
@@ -67,12 +67,15 @@ def name_the_stubs(source: str) -> str:
     return "\n".join(lines)
 
 
-def _name_stubs_in(folder: Path) -> None:
+def _finish_notebooks(folder: Path) -> None:
+    """Name the function in each stub, and mark each notebook as generated from its solutions
+    notebook (in the notebook's metadata, where the builder's mark was)."""
     for path in sorted(folder.rglob("*.ipynb")):
         notebook = nbformat.read(path, as_version=4)
         for cell in notebook.cells:
             if cell.cell_type == "code" and STUB in cell.source:
                 cell.source = name_the_stubs(cell.source)
+        notebook.metadata["backpropkit"] = {"generated": generated_note(SOLUTIONS / path.relative_to(folder))}
         nbformat.write(notebook, path)
 
 
@@ -84,7 +87,7 @@ def release(output: Path = COURSE) -> list[str]:
         staging.mkdir()
         if released:
             _generate(staging)
-        _name_stubs_in(staging)
+        _finish_notebooks(staging)
         build_edition(staging)
         if output.exists():
             shutil.rmtree(output)

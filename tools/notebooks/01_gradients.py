@@ -676,7 +676,7 @@ $1/a$): a good way to test your understanding.
 
 def main(folder: Path = ASSIGNMENT) -> int:
     """Write this assignment's solution notebooks into ``folder``."""
-    write_notebooks(folder, {
+    write_notebooks(__file__, folder, {
         "1_gradients.ipynb": gradients_notebook,
         "2_autograd.ipynb": autograd_notebook,
     })

@@ -602,7 +602,7 @@ every margin, contrasted with softmax, whose gradient is never zero.
 
 def main(folder: Path = ASSIGNMENT) -> int:
     """Write this assignment's solution notebooks into ``folder``."""
-    write_notebooks(folder, {
+    write_notebooks(__file__, folder, {
         "1_linear_classifiers.ipynb": build,
     })
     return 0

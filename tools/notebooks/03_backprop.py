@@ -1424,7 +1424,7 @@ gradient flowing.
 
 def main(folder: Path = ASSIGNMENT) -> int:
     """Write this assignment's solution notebooks into ``folder``."""
-    write_notebooks(folder, {
+    write_notebooks(__file__, folder, {
         "1_layers.ipynb": layers_notebook,
         "2_two_layer_net.ipynb": two_layer_net_notebook,
         "3_deep_networks.ipynb": deep_networks_notebook,

@@ -769,7 +769,7 @@ with a short warmup is a strong default that needs only the length of training.
 
 def main(folder: Path = ASSIGNMENT) -> int:
     """Write this assignment's solution notebooks into ``folder``."""
-    write_notebooks(folder, {
+    write_notebooks(__file__, folder, {
         "1_update_rules.ipynb": update_rules_notebook,
         "2_schedules.ipynb": schedules_notebook,
     })

@@ -648,7 +648,7 @@ print("running mean", np.round(running["mean"], 2), " running var", np.round(run
 
 def main(folder: Path = ASSIGNMENT) -> int:
     """Write this assignment's solution notebooks into ``folder``."""
-    write_notebooks(folder, {
+    write_notebooks(__file__, folder, {
         "1_dropout.ipynb": dropout_notebook,
         "2_batchnorm.ipynb": batchnorm_notebook,
     })

@@ -625,7 +625,7 @@ filter row of offsets at a time, a third of $dX_\text{col}$), or direct/FFT/Wino
 
 def main(folder: Path = ASSIGNMENT) -> int:
     """Write this assignment's solution notebooks into ``folder``."""
-    write_notebooks(folder, {
+    write_notebooks(__file__, folder, {
         "1_conv_pool.ipynb": conv_pool_notebook,
         "2_convnet.ipynb": convnet_notebook,
     })

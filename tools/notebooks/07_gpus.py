@@ -340,7 +340,7 @@ else:
 
 def main(folder: Path = ASSIGNMENT) -> int:
     """Write this assignment's solution notebooks into ``folder``."""
-    write_notebooks(folder, {
+    write_notebooks(__file__, folder, {
         "1_gpus.ipynb": gpus_notebook,
     })
     return 0
