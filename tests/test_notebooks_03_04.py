@@ -1,11 +1,11 @@
 """The notebooks of assignments 03_backprop and 04_optimization.
 
 The builder scripts are the source of these notebooks (test_builders.py checks that the committed
-notebooks are exactly what they write). The test cells must be runnable by the grader, which replaces the graded
-functions by proxies in another process: they may only import checks and call them with literal
-arguments. And ``two_layer_net_backward``, the one exercise with no library counterpart, is
-checked here the way the library's graded functions are checked in their own tests: its reference
-answer passes the grading check, and typical mistakes fail it.
+notebooks are exactly what they write). The test cells must be runnable by the grader, which
+replaces the graded functions by proxies in another process: they may only import checks and call
+them with literal arguments. And ``two_layer_net_backward``, the one exercise with no library
+counterpart, is checked here the way the library's graded functions are checked in their own tests:
+its reference answer passes the grading check, and typical mistakes fail it.
 
 3_deep_networks.ipynb trains networks on the student's layers. The student edition of the library
 leaves out every update rule until notebook 4, so the notebook must train with its own

@@ -9,7 +9,7 @@ test cells in one namespace, the way the grader's test cells meet a student's fu
 * test cells only import from ``autograder.checks`` and pass literals or the notebook's functions
   (the grader re-runs them where the graded names are proxies, so nothing else would resolve).
 
-That the builder scripts reproduce these notebooks is tested with every builder's in test_builders.py.
+That the builder scripts reproduce these notebooks is tested in test_builders.py.
 """
 
 from __future__ import annotations

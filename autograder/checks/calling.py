@@ -16,7 +16,7 @@ import numpy as np
 
 from .failures import CheckFailed
 
-# Frames in the autograder package (the checks, and the references where they exist) are not the student's.
+# Frames from the autograder package (the checks, and the references where they exist) are ours.
 _AUTOGRADER_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 

@@ -4,8 +4,8 @@ The library (lib/backpropkit) is the one source of truth for every graded functi
 solution region in a notebook's answer cell is matched with the library's region of the same
 function (or method, for the autograd ``Value``) and overwritten with it::
 
-    python -m autograder.release.sync_solutions           # copy the library's regions into solutions/
-    python -m autograder.release.sync_solutions --check   # report drift, exit 1 if there is any
+    python -m autograder.release.sync_solutions          # copy the library's regions in
+    python -m autograder.release.sync_solutions --check  # report drift, exit 1 if there is any
 
 Regions in notebooks with no library counterpart (a notebook-only exercise) are left alone and
 listed.
