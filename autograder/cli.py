@@ -24,7 +24,7 @@ DEFAULT_WORKSPACE = Path("grading")
 
 
 def _default_source() -> Path:
-    from .sync_solutions import SOLUTIONS
+    from .release.paths import SOLUTIONS
 
     return SOLUTIONS
 
@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     if args.command == "release":
-        from .release import main as release_main
+        from .release.release import main as release_main
 
         return release_main([])
     if args.command == "collect":

@@ -146,7 +146,7 @@ def test_a_relative_error_floored_at_tiny_alone_is_told_the_floor_follows_the_ar
 
 def test_the_checks_judge_by_the_relative_error_students_write():
     """The grader's comparison, its sampling and its centered differences are the library's rules."""
-    from autograder import compare, numeric
+    from autograder.checks import compare, numeric
 
     rng = np.random.default_rng(0)
     expected = rng.standard_normal((4, 5)) * np.logspace(-9, 0, 20).reshape(4, 5)
@@ -440,7 +440,7 @@ def test_large_inputs_are_probed_at_a_sample_of_elements():
 @pytest.fixture
 def student_edition(monkeypatch):
     """The checks as the course edition runs them: without the instructor's references."""
-    from autograder import layer_checks
+    from autograder.checks import layer_checks
 
     monkeypatch.setattr(layer_checks, "references", None)
     monkeypatch.setattr(layer_checks, "layer_mistakes", None)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autograder import checks, oracles, references
-from autograder.checks import CheckFailed
+from autograder import checks, references
+from autograder.checks import CheckFailed, oracles
 from backpropkit.layers.activations import elu_backward, elu_forward, maxout_backward, maxout_forward
 from test_checks import remote_pair
 

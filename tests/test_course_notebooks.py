@@ -25,7 +25,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.sync_solutions import ROOT, SOLUTIONS
+from autograder.release.paths import ROOT, SOLUTIONS
 
 pytestmark = pytest.mark.slow
 

@@ -10,10 +10,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.edition import KEEP_SOLUTIONS
-from autograder.regions import find_regions
-from autograder.release import COURSE, STUB, name_the_stubs, release
-from autograder.sync_solutions import ROOT, library_regions, solution_notebooks
+from autograder.release.edition import KEEP_SOLUTIONS
+from autograder.release.paths import COURSE
+from autograder.release.regions import find_regions
+from autograder.release.release import STUB, name_the_stubs, release
+from autograder.release.sync_solutions import library_regions, solution_notebooks
 
 
 def _files(folder: Path) -> dict[str, bytes]:
@@ -61,7 +62,7 @@ def test_nothing_students_get_contains_a_reference_answer():
 
     The one documented exception: lib/backpropkit/gradcheck.py keeps its regions
     (numerical_gradient, numerical_gradient_upstream, relative_error), because every later
-    notebook checks its work with them; see autograder/edition.py.
+    notebook checks its work with them; see autograder/release/edition.py.
     """
     answers = {}
     for owner, (path, regions) in library_regions().items():
@@ -102,6 +103,6 @@ def test_stubs_name_functions_whose_signature_spans_lines():
     assert "'dropout_forward: write your answer here" in name_the_stubs(source)
 
 
-@pytest.mark.parametrize("name", ["autograder/cli.py", "autograder/release.py", "autograder/grading"])
+@pytest.mark.parametrize("name", ["autograder/cli.py", "autograder/release", "autograder/grading", "autograder/references"])
 def test_the_ta_tools_stay_out_of_the_student_edition(name):
     assert not (COURSE / name).exists()

@@ -8,14 +8,14 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from autograder.regions import find_regions
-from autograder.sync_solutions import sync
+from autograder.release.regions import find_regions
+from autograder.release.sync_solutions import sync
 
 
 def test_solution_notebooks_match_the_library():
     drifts, _ = sync(check_only=True)
     report = "\n\n".join(f"{drift.notebook}: {drift.owner}\n{drift.diff}" for drift in drifts)
-    assert not drifts, f"run `python -m autograder.sync_solutions`:\n{report}"
+    assert not drifts, f"run `python -m autograder.release.sync_solutions`:\n{report}"
 
 
 LIBRARY_SOURCE = '''

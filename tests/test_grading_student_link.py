@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from autograder import checks
-from autograder.failures import CheckFailed
+from autograder.checks.failures import CheckFailed
 from autograder.grading import wire
 from autograder.grading.collect import collect
 from autograder.grading.records import Limits

@@ -18,8 +18,7 @@ from autograder.grading.records import Limits, NotebookResult, SubmissionResult
 from autograder.grading.self_check import check_notebook, format_report, student_case_salt
 from autograder.grading.trusted_check import Checker
 from autograder.grading.workspace import CASE_SECRET_FILE, Workspace, hidden_case_salt, read_case_secret
-from autograder.release import COURSE
-from autograder.sync_solutions import SOLUTIONS
+from autograder.release.paths import COURSE, SOLUTIONS
 
 TOY_SOURCE = Path(__file__).parent / "fixtures" / "grading_course" / "solutions"
 LIMITS = Limits(cell_timeout=20, notebook_timeout=60)
@@ -101,7 +100,7 @@ def test_grading_json_records_the_salt() -> None:
 
 
 # ---------------------------------------------------------------- where the salt applies
-SALT_PER_REGION = """from autograder.numeric import case_salt, make_inputs
+SALT_PER_REGION = """from autograder.checks.numeric import case_salt, make_inputs
 public = (case_salt.get(), make_inputs({"x": (3,)}, 7)["x"])
 ### BEGIN HIDDEN TESTS
 hidden = (case_salt.get(), make_inputs({"x": (3,)}, 7)["x"])
@@ -121,14 +120,14 @@ def test_only_the_hidden_tests_of_a_cell_draw_with_the_salt() -> None:
 
 
 def test_a_hidden_last_expression_still_scores_the_cell() -> None:
-    source = ("from autograder.numeric import case_salt\n### BEGIN HIDDEN TESTS\n"
+    source = ("from autograder.checks.numeric import case_salt\n### BEGIN HIDDEN TESTS\n"
               "1.5 if case_salt.get() == 99 else 0.5\n### END HIDDEN TESTS\n")
     assert _run_cell(source, 99)[0].points == 1.5
     assert _run_cell(source, None)[0].points == 0.5
 
 
 def test_a_message_about_a_salted_case_does_not_name_a_seed_that_reproduces_it() -> None:
-    source = ("from autograder.failures import describe_case\nprint(describe_case({}, seed=3))\n"
+    source = ("from autograder.checks.failures import describe_case\nprint(describe_case({}, seed=3))\n"
               "### BEGIN HIDDEN TESTS\nprint(describe_case({}, seed=31))\n### END HIDDEN TESTS\n")
     assert _run_cell(source, 5)[0].messages == ["seed 3", "seed 31, drawn for you"]
     assert _run_cell(source, None)[0].messages == ["seed 3", "seed 31"]

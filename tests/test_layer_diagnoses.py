@@ -13,9 +13,10 @@ import re
 
 import pytest
 
-from autograder import checks, edition, references
+from autograder import checks, references
 from autograder.checks import CheckFailed
-from autograder.diagnose import shape_mistake
+from autograder.checks.diagnose import shape_mistake
+from autograder.release.paths import CHECKS, COURSE
 from backpropkit.layers import affine
 from tests.accuracy.bugs_layers import BUGS, CONV_POOL, LAYERS, with_region
 from tests.accuracy.corpus import SOLUTIONS, PlantedBug, ValidAnswer
@@ -150,6 +151,7 @@ def test_a_valid_alternative_passes_every_test_cell(answer: ValidAnswer):
 
 def test_the_mistaken_variants_stay_out_of_the_student_edition():
     """They are nearly the answers (a conv backward loop with one thing changed), like the references."""
-    assert "layer_checks" in edition.check_modules()
-    assert "layer_mistakes" not in edition.check_modules()
-    assert not (SOLUTIONS.parent / "course" / "autograder" / "layer_mistakes.py").exists()
+    assert (CHECKS / "layer_checks.py").exists()
+    assert not list(CHECKS.rglob("layer_mistakes.py"))
+    assert (COURSE / "autograder" / "checks" / "layer_checks.py").exists()
+    assert not list((COURSE / "autograder").rglob("layer_mistakes.py"))

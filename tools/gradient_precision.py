@@ -1,6 +1,6 @@
 """How close derived gradients and finite differences get to the reference backward.
 
-Prints, per layer or loss, the largest normwise error (``autograder.numeric.normwise_error``)
+Prints, per layer or loss, the largest normwise error (``autograder.checks.numeric.normwise_error``)
 of valid alternatives (loops, vectorized, einsum, other summation orders, other algebra) and the
 smallest of finite-difference "backward passes" (centered with h = 1e-4 .. 1e-6, one-sided,
 five-point and Richardson stencils) against the reference analytic gradient, over several seeds.
@@ -19,7 +19,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from autograder.numeric import ANALYTIC_TOLERANCE, normwise_error  # noqa: E402
+from autograder.checks.numeric import ANALYTIC_TOLERANCE, normwise_error  # noqa: E402
 from autograder.references import layer_reference, loss_reference  # noqa: E402
 
 SEEDS = range(int(sys.argv[1]) if len(sys.argv) > 1 else 20)

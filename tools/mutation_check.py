@@ -1,8 +1,8 @@
 """Do the hidden tests catch small mistakes? Mutate each answer of the solutions and grade it.
 
 For every answer cell of a solution notebook (the code a student writes; the library's solution
-regions are the same code, kept so by ``autograder.sync_solutions``), this makes one mutant per
-mutation site:
+regions are the same code, kept so by ``autograder.release.sync_solutions``), this makes one
+mutant per mutation site:
 
     negated or doubled return values (each element of a returned tuple on its own),
     ``=`` for ``+=`` or ``-=``, dropped ``.T`` and transposes, ``axis=0`` <-> ``axis=1``,

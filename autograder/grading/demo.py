@@ -102,7 +102,7 @@ def run_demo(source_root: Path, workspace_root: Path | None = None, assignments:
         shutil.rmtree(scratch)  # the previous demo's class, not a real one: ours to replace
     workspace = Workspace(scratch / "grading", source_root)
     if release_root is None:
-        from ..release import release
+        from ..release.release import release
 
         release_root = scratch / "release"
         release(output=release_root)

@@ -3,12 +3,12 @@
 The grader's own installation is the instructor edition, whose graded functions hold the answers.
 A student process that could import it would only have to write
 ``from backpropkit.layers.affine import affine_backward``. It gets the student edition instead
-(:func:`autograder.edition.build_edition`: every answer replaced by ``raise NotImplementedError``),
-and the sandbox keeps the instructor's files out of reach. Its ``autograder`` package holds only
-a stand-in ``checks`` module (:data:`CHECKS_STAND_IN`): test cells run in the grader, and the real
-checks import ``autograder.oracles``, reference forwards that a "backward" could differentiate
-numerically. A cell of the student's own that calls a check, as the notebooks invite, then runs
-without error instead of failing on an import.
+(:func:`autograder.release.edition.build_edition`: every answer replaced by
+``raise NotImplementedError``), and the sandbox keeps the instructor's files out of reach. Its
+``autograder`` package holds only a stand-in ``checks`` module (:data:`CHECKS_STAND_IN`): test
+cells run in the grader, and the real checks import ``autograder.checks.oracles``, reference
+forwards that a "backward" could differentiate numerically. A cell of the student's own that calls
+a check, as the notebooks invite, then runs without error instead of failing on an import.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ import hashlib
 import shutil
 from pathlib import Path
 
-from ..edition import AUTOGRADER, LIBRARY, build_edition
+from ..release.edition import build_edition
+from ..release.paths import AUTOGRADER, LIBRARY
 
 
 CHECKS_STAND_IN = '''"""Stand-in for the course checks while grading: every check_* does nothing.

@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from ..numeric import case_salt
+from ..checks.numeric import case_salt
 from . import cells
 from .records import TestOutcome
 from .student_link import RemoteObject, StudentCrashed, StudentSession, StudentTimeout

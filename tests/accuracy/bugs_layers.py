@@ -3,7 +3,7 @@
 Each entry is the solution's function with its answer region rewritten the way a student gets it
 wrong, one mistake at a time (a few also change the line after the region, e.g. what the forward
 pass caches). ``mistake`` is a phrase of the description the check gives when it reproduces the
-mistake (autograder/layer_mistakes.py, or the check's own probes); entries with the same
+mistake (autograder/references/layer_mistakes.py, or the check's own probes); entries with the same
 ``mistake`` are the same kind of mistake in different functions.
 """
 

@@ -13,8 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autograder import checks, layer_checks
-from autograder.failures import CheckFailed
+from autograder import checks
+from autograder.checks import layer_checks
+from autograder.checks.failures import CheckFailed
 from autograder.grading.records import Limits
 from autograder.grading.self_check import check_notebook
 from autograder.grading.student_library import build_student_library
@@ -255,7 +256,7 @@ def test_valid_alternatives_keep_full_marks(capsys):
 def test_every_graded_backward_in_the_solutions_has_a_reference():
     """A hidden test whose backward has no reference would fall back to the student's forward."""
     from autograder import references
-    from autograder.sync_solutions import SOLUTIONS
+    from autograder.release.paths import SOLUTIONS
 
     graded = set()
     for path in SOLUTIONS.rglob("*.ipynb"):
@@ -290,7 +291,7 @@ def test_reference_forwards_are_not_importable_in_the_grading_student_process(tm
     workdir.mkdir()
     with StudentSession(workdir, Limits(cell_timeout=20, memory_bytes=2**31), library) as session:
         session.set_time_limit(120)
-        assert not session.run_cell("import autograder.oracles").ok
+        assert not session.run_cell("import autograder.checks.oracles").ok
         assert not session.run_cell("import autograder.references").ok
         # a student's own cell may call a check, as the notebooks invite: the stand-in does nothing
         own_check = session.run_cell("from autograder.checks import check_backward\n"

@@ -4,21 +4,22 @@
 
 writes solutions/01_gradients/1_gradients.ipynb and 2_autograd.ipynb with outputs cleared. The code
 between the solution markers is the library's (lib/backpropkit/gradcheck.py and autograd.py);
-``python -m autograder.sync_solutions`` keeps it in step.
+``python -m autograder.release.sync_solutions`` keeps it in step.
 """
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
-from nbcells import REPOSITORY, Notebook, library_source
+from nbcells import REPOSITORY, Notebook, library_source, write_notebooks
 
 ASSIGNMENT = REPOSITORY / "solutions" / "01_gradients"
 sys.path.insert(0, str(REPOSITORY / "lib"))
 
 from backpropkit import autograd  # noqa: E402  (after the path is set)
 from backpropkit.gradcheck import numerical_gradient, numerical_gradient_upstream, relative_error  # noqa: E402
-from autograder.regions import find_regions  # noqa: E402
+from autograder.release.regions import find_regions  # noqa: E402
 
 
 def region_of(function) -> str:
@@ -673,10 +674,14 @@ $1/a$): a good way to test your understanding.
     return nb
 
 
-def main() -> None:
-    gradients_notebook().write(ASSIGNMENT / "1_gradients.ipynb")
-    autograd_notebook().write(ASSIGNMENT / "2_autograd.ipynb")
+def main(folder: Path = ASSIGNMENT) -> int:
+    """Write this assignment's solution notebooks into ``folder``."""
+    write_notebooks(__file__, folder, {
+        "1_gradients.ipynb": gradients_notebook,
+        "2_autograd.ipynb": autograd_notebook,
+    })
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -4,20 +4,21 @@
 
 writes solutions/02_linear_classifiers/1_linear_classifiers.ipynb with outputs cleared. The code
 between the solution markers is the library's (lib/backpropkit/losses.py and
-regularization.py); ``python -m autograder.sync_solutions`` keeps it in step.
+regularization.py); ``python -m autograder.release.sync_solutions`` keeps it in step.
 """
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
-from nbcells import REPOSITORY, Notebook, library_source
+from nbcells import REPOSITORY, Notebook, library_source, write_notebooks
 
 ASSIGNMENT = REPOSITORY / "solutions" / "02_linear_classifiers"
 sys.path.insert(0, str(REPOSITORY / "lib"))
 
 from backpropkit import losses, regularization  # noqa: E402  (after the path is set)
-from autograder.regions import find_regions  # noqa: E402
+from autograder.release.regions import find_regions  # noqa: E402
 
 
 def region_of(function) -> str:
@@ -599,9 +600,13 @@ every margin, contrasted with softmax, whose gradient is never zero.
 """)
 
 
-def main() -> None:
-    build().write(ASSIGNMENT / "1_linear_classifiers.ipynb")
+def main(folder: Path = ASSIGNMENT) -> int:
+    """Write this assignment's solution notebooks into ``folder``."""
+    write_notebooks(__file__, folder, {
+        "1_linear_classifiers.ipynb": build,
+    })
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

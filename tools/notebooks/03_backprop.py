@@ -5,14 +5,15 @@
 writes solutions/03_backprop/1_layers.ipynb, 2_two_layer_net.ipynb, 3_deep_networks.ipynb and 4_sequential.ipynb with
 outputs cleared. Every graded answer cell is the library function's own source (signature,
 docstring, input checks, ``### BEGIN SOLUTION`` region, return), so the notebooks start out
-identical to the library; ``python -m autograder.sync_solutions`` keeps the regions in step.
+identical to the library; ``python -m autograder.release.sync_solutions`` keeps the regions in step.
 """
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
-from nbcells import REPOSITORY, Notebook, library_source
+from nbcells import REPOSITORY, Notebook, library_source, write_notebooks
 
 ASSIGNMENT = REPOSITORY / "solutions" / "03_backprop"
 sys.path.insert(0, str(REPOSITORY / "lib"))
@@ -1423,11 +1424,14 @@ gradient flowing.
 """)
 
 
-def main() -> int:
-    layers_notebook().write(ASSIGNMENT / "1_layers.ipynb")
-    two_layer_net_notebook().write(ASSIGNMENT / "2_two_layer_net.ipynb")
-    deep_networks_notebook().write(ASSIGNMENT / "3_deep_networks.ipynb")
-    sequential_notebook().write(ASSIGNMENT / "4_sequential.ipynb")
+def main(folder: Path = ASSIGNMENT) -> int:
+    """Write this assignment's solution notebooks into ``folder``."""
+    write_notebooks(__file__, folder, {
+        "1_layers.ipynb": layers_notebook,
+        "2_two_layer_net.ipynb": two_layer_net_notebook,
+        "3_deep_networks.ipynb": deep_networks_notebook,
+        "4_sequential.ipynb": sequential_notebook,
+    })
     return 0
 
 

@@ -5,14 +5,15 @@
 writes solutions/04_optimization/1_update_rules.ipynb and 2_schedules.ipynb with outputs cleared.
 Every graded answer cell is the library function's own source (signature, docstring, input
 checks, ``### BEGIN SOLUTION`` region, return), so the notebooks start out identical to the
-library; ``python -m autograder.sync_solutions`` keeps the regions in step.
+library; ``python -m autograder.release.sync_solutions`` keeps the regions in step.
 """
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
-from nbcells import REPOSITORY, Notebook, library_source
+from nbcells import REPOSITORY, Notebook, library_source, write_notebooks
 
 ASSIGNMENT = REPOSITORY / "solutions" / "04_optimization"
 sys.path.insert(0, str(REPOSITORY / "lib"))
@@ -766,9 +767,12 @@ with a short warmup is a strong default that needs only the length of training.
     return nb
 
 
-def main() -> int:
-    update_rules_notebook().write(ASSIGNMENT / "1_update_rules.ipynb")
-    schedules_notebook().write(ASSIGNMENT / "2_schedules.ipynb")
+def main(folder: Path = ASSIGNMENT) -> int:
+    """Write this assignment's solution notebooks into ``folder``."""
+    write_notebooks(__file__, folder, {
+        "1_update_rules.ipynb": update_rules_notebook,
+        "2_schedules.ipynb": schedules_notebook,
+    })
     return 0
 
 

@@ -4,14 +4,15 @@
 
 writes solutions/05_regularization/1_dropout.ipynb and 2_batchnorm.ipynb with outputs cleared.
 The code between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` is the library's solution
-region; ``python -m autograder.sync_solutions`` keeps it identical to the library.
+region; ``python -m autograder.release.sync_solutions`` keeps it identical to the library.
 """
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
-from nbcells import REPOSITORY, Notebook, library_source
+from nbcells import REPOSITORY, Notebook, library_source, write_notebooks
 
 from backpropkit.layers import batchnorm, dropout
 
@@ -646,9 +647,12 @@ print("running mean", np.round(running["mean"], 2), " running var", np.round(run
     return nb
 
 
-def main() -> int:
-    dropout_notebook().write(ASSIGNMENT / "1_dropout.ipynb")
-    batchnorm_notebook().write(ASSIGNMENT / "2_batchnorm.ipynb")
+def main(folder: Path = ASSIGNMENT) -> int:
+    """Write this assignment's solution notebooks into ``folder``."""
+    write_notebooks(__file__, folder, {
+        "1_dropout.ipynb": dropout_notebook,
+        "2_batchnorm.ipynb": batchnorm_notebook,
+    })
     return 0
 
 

@@ -9,8 +9,9 @@ cells take their code from the library, so their solution regions equal the libr
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
-from nbcells import REPOSITORY, Notebook, library_source
+from nbcells import REPOSITORY, Notebook, library_source, write_notebooks
 
 from backpropkit.layers import conv, pool
 
@@ -623,9 +624,12 @@ filter row of offsets at a time, a third of $dX_\text{col}$), or direct/FFT/Wino
 """)
 
 
-def main() -> int:
-    conv_pool_notebook().write(ASSIGNMENT / "1_conv_pool.ipynb")
-    convnet_notebook().write(ASSIGNMENT / "2_convnet.ipynb")
+def main(folder: Path = ASSIGNMENT) -> int:
+    """Write this assignment's solution notebooks into ``folder``."""
+    write_notebooks(__file__, folder, {
+        "1_conv_pool.ipynb": conv_pool_notebook,
+        "2_convnet.ipynb": convnet_notebook,
+    })
     return 0
 
 

@@ -10,8 +10,9 @@ that only need "a second device" run on array_api_strict's stand-in device inste
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
-from nbcells import REPOSITORY, Notebook
+from nbcells import REPOSITORY, Notebook, write_notebooks
 
 ASSIGNMENT = REPOSITORY / "solutions" / "07_gpus"
 
@@ -338,8 +339,11 @@ else:
     return nb
 
 
-def main() -> int:
-    gpus_notebook().write(ASSIGNMENT / "1_gpus.ipynb")
+def main(folder: Path = ASSIGNMENT) -> int:
+    """Write this assignment's solution notebooks into ``folder``."""
+    write_notebooks(__file__, folder, {
+        "1_gpus.ipynb": gpus_notebook,
+    })
     return 0
 
 

@@ -26,8 +26,9 @@ class Region:
     indent: str
 
 
-def _owners(tree: ast.Module) -> list[tuple[str, int, int]]:
-    """(name, first line, last line) of every module-level function and method, 0-based."""
+def function_spans(tree: ast.Module) -> list[tuple[str, int, int]]:
+    """(name, first line, last line) of every module-level function and method (``Class.name``),
+    0-based; nested functions belong to the function around them."""
     spans = []
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -43,7 +44,7 @@ def find_regions(source: str, where: str = "<source>") -> list[Region]:
     """Every solution region in ``source``, in order; regions outside any function are named ``<module>``."""
     lines = source.splitlines()
     try:
-        spans = _owners(ast.parse(source))
+        spans = function_spans(ast.parse(source))
     except SyntaxError as error:
         raise ValueError(f"{where} is not valid Python: {error}") from None
     regions = []

@@ -4,8 +4,8 @@ The library (lib/backpropkit) is the one source of truth for every graded functi
 solution region in a notebook's answer cell is matched with the library's region of the same
 function (or method, for the autograd ``Value``) and overwritten with it::
 
-    python -m autograder.sync_solutions           # copy the library's regions into solutions/
-    python -m autograder.sync_solutions --check   # report drift, exit 1 if there is any
+    python -m autograder.release.sync_solutions          # copy the library's regions in
+    python -m autograder.release.sync_solutions --check  # report drift, exit 1 if there is any
 
 Regions in notebooks with no library counterpart (a notebook-only exercise) are left alone and
 listed.
@@ -21,11 +21,8 @@ from pathlib import Path
 
 import nbformat
 
-from .regions import Region, find_regions, reindent
-
-ROOT = Path(__file__).resolve().parents[1]
-LIBRARY = ROOT / "lib" / "backpropkit"
-SOLUTIONS = ROOT / "solutions"
+from .paths import LIBRARY, ROOT, SOLUTIONS
+from .regions import BEGIN, Region, find_regions, reindent
 
 
 def library_regions(library: Path = LIBRARY) -> dict[str, tuple[Path, list[Region]]]:
@@ -33,7 +30,7 @@ def library_regions(library: Path = LIBRARY) -> dict[str, tuple[Path, list[Regio
     found: dict[str, tuple[Path, list[Region]]] = {}
     for path in sorted(library.rglob("*.py")):
         source = path.read_text()
-        if "### BEGIN SOLUTION" not in source:
+        if BEGIN not in source:
             continue
         for region in find_regions(source, str(path)):
             if region.owner in found and found[region.owner][0] != path:
@@ -88,7 +85,7 @@ def sync(check_only: bool, solutions: Path = SOLUTIONS, library_dir: Path = LIBR
         notebook = nbformat.read(path, as_version=4)
         touched = False
         for number, cell in enumerate(notebook.cells):
-            if cell.cell_type != "code" or "### BEGIN SOLUTION" not in cell.source:
+            if cell.cell_type != "code" or BEGIN not in cell.source:
                 continue
             where = f"{path.relative_to(solutions.parent)} cell {number}"
             new_source, changed, orphans = _sync_cell(cell.source, where, library)
@@ -119,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.check:
             print(drift.diff)
     if args.check and drifts:
-        print(f"{len(drifts)} region(s) drifted; run `python -m autograder.sync_solutions` to copy the library's answers in.")
+        print(f"{len(drifts)} region(s) drifted; run `python -m autograder.release.sync_solutions` to copy the library's answers in.")
         return 1
     if not drifts:
         print("every solution region matches the library.")

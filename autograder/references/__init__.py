@@ -4,7 +4,8 @@ A backward check judges the student's gradients against the reference, never aga
 student's own forward: the numerical gradient comes from the reference forward (so a forward
 redefined to a constant, or one that returns NaN when it sees an input twice, changes nothing),
 and the gradients must also agree with the reference backward to rounding (so a backward computed
-by finite differences earns nothing; see ``ANALYTIC_TOLERANCE`` in :mod:`autograder.numeric`).
+by finite differences earns nothing; see ``ANALYTIC_TOLERANCE`` in
+:mod:`autograder.checks.numeric`).
 
 References are looked up by the name the test cell gives the student's function (in the grader,
 the proxy's ``__name__`` is the name the instructor's test cell looked up, never one the student
@@ -12,8 +13,10 @@ chose). Library layers and losses are the instructor edition's own functions, wh
 regions are the reference answers; two_layer_net is defined in its notebook, so its reference is
 read from the instructor's source notebook, the one source of truth for it.
 
-This module exists only in the instructor edition: the student edition and the grading sandbox
-leave it out (:mod:`autograder.edition`), and there the checks fall back to the student's forward.
+This package (with :mod:`autograder.references.layer_mistakes`) exists only in the instructor
+edition: it lies outside ``autograder/checks/``, the folder the student edition copies
+(:mod:`autograder.release.edition`); the grading sandbox has neither. Without it the checks fall
+back to the student's forward.
 """
 
 from __future__ import annotations
@@ -23,10 +26,9 @@ import functools
 import importlib
 import json
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Callable
 
-SOLUTIONS = Path(__file__).resolve().parents[1] / "solutions"
+from ..release.paths import SOLUTIONS
 
 
 @dataclass(frozen=True)

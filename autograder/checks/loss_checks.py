@@ -1,13 +1,13 @@
 """Checks for losses and weight penalties: the value against a reference, the gradient numerically.
 
 A loss is ``loss(scores, y) -> (loss, dscores)`` and a penalty ``penalty(w, reg) -> (value, dw)``.
-The value is compared with an independent computation (:mod:`autograder.oracles`); the gradient
-with centered differences of that same reference value, computed here, so a student's value that
-changes from call to call cannot change or switch off what the gradient is judged by. Where the
+The value is compared with an independent computation (:mod:`autograder.checks.oracles`); the
+gradient with centered differences of that same reference value, computed here, so a student's value
+that changes from call to call cannot change or switch off what the gradient is judged by. Where the
 instructor's references are at hand (:mod:`autograder.references`), the gradient must also agree
-with the reference gradient to rounding, so a gradient computed by finite differences earns
-nothing. Softmax and binary cross-entropy are also run on huge scores, where a form without the
-max shift overflows.
+with the reference gradient to rounding, so a gradient computed by finite differences earns nothing.
+Softmax and binary cross-entropy are also run on huge scores, where a form without the max shift
+overflows.
 
 A failure names a mistake only when the student's (value, gradient) reproduces the answer that
 mistake gives, built from the reference answer on the same inputs (:class:`diagnose.Mistake`).
@@ -29,7 +29,7 @@ from .failures import CheckFailed, format_index, format_number, passed, student_
 from .numeric import case_rng, numerical_gradient, sample_indices
 
 try:
-    from . import references
+    from .. import references
 except ImportError:  # the student edition and the grading sandbox ship without the references
     references = None
 

@@ -15,13 +15,13 @@ A layer is a pair ``forward(*inputs, **params) -> (out, cache)`` and
   backward pass is graded" states the one limit: exactly linear layers).
 
 A failure names a mistake only when the student's answer reproduces it: the hypotheses of
-:mod:`autograder.layer_mistakes`, built from the reference on the same inputs, or a probe that
-shows it (dout ignored, ``=`` for ``+=``). Otherwise it says which quantity is wrong and where.
+:mod:`autograder.references.layer_mistakes`, built from the reference on the same inputs, or a probe
+that shows it (dout ignored, ``=`` for ``+=``). Otherwise it says which quantity is wrong and where.
 
-Without references (the student edition, for self-study) the check pairs the student's backward
-with the student's own forward and differentiates that forward, as a self-check. One exception
-keeps the notebook's verdict the grader's: when the layer has an oracle (:mod:`autograder.oracles`)
-and the student's forward disagrees with it, the oracle's output is differentiated instead, and the
+Without references (the student edition, for self-study) the check pairs the student's backward with
+the student's own forward and differentiates that forward, as a self-check. One exception keeps the
+notebook's verdict the grader's: when the layer has an oracle (:mod:`autograder.checks.oracles`) and
+the student's forward disagrees with it, the oracle's output is differentiated instead, and the
 message says to fix the forward first. A wrong forward then costs the forward's points only, as in
 the grader (the student's backward still gets their own cache, the only one there is).
 """
@@ -41,7 +41,8 @@ from .failures import CheckFailed, describe_case, passed, seed_words, student_fa
 from .numeric import ANALYTIC_TOLERANCE, case_rng, make_inputs, normwise_error, numerical_gradient, sample_indices
 
 try:
-    from . import layer_mistakes, references
+    from .. import references
+    from ..references import layer_mistakes
 except ImportError:  # the student edition and the grading sandbox ship without the references
     layer_mistakes = references = None
 
@@ -66,11 +67,11 @@ def check_forward(
 ) -> None:
     """Check ``forward(*inputs, **params)[0]`` against a reference output.
 
-    ``oracle`` is the name of a reference in :mod:`autograder.oracles` (``"affine"``, ``"relu"``,
-    ``"leaky_relu"``, ``"sigmoid"``, ``"tanh"``, ``"flatten"``, ``"conv"``, ``"max_pool"``) or a
-    function taking the same arguments and returning the output. ``inputs`` maps each array
-    argument, in order, to a shape (float64 standard normals drawn from ``seed``) or to literal
-    values. Example: ``check_forward(relu_forward, "relu", {"x": (4, 5)}, seed=1)``.
+    ``oracle`` is the name of a reference in :mod:`autograder.checks.oracles` (``"affine"``,
+    ``"relu"``, ``"leaky_relu"``, ``"sigmoid"``, ``"tanh"``, ``"flatten"``, ``"conv"``,
+    ``"max_pool"``) or a function taking the same arguments and returning the output. ``inputs``
+    maps each array argument, in order, to a shape (float64 standard normals drawn from ``seed``) or
+    to literal values. Example: ``check_forward(relu_forward, "relu", {"x": (4, 5)}, seed=1)``.
     """
     params = dict(params or {})
     check = function_name(forward, name)
@@ -239,8 +240,8 @@ def _ignores_dout(backward: StudentCall, forward_pass: _ForwardPass, wrt: list[s
 def _reproduced_mistake(
     backward: Callable[..., Any], forward_pass: _ForwardPass, arrays: dict, params: dict, wrt: list[str], grads: dict
 ) -> str | None:
-    """The layer mistake (:mod:`autograder.layer_mistakes`) the student's gradients reproduce, or None
-    (always None without the references, which the hypotheses are built from)."""
+    """The layer mistake (:mod:`autograder.references.layer_mistakes`) the student's gradients
+    reproduce, or None (always None without the references, which the hypotheses are built from)."""
     if layer_mistakes is None or forward_pass.expected is None:
         return None
     case = layer_mistakes.LayerCase(

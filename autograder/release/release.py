@@ -4,9 +4,9 @@
 
 Runs nbgrader's ``generate_assignment`` on every assignment in solutions/ (answers replaced by
 stubs, hidden tests removed, outputs cleared), names the function in each stub, and adds the
-student edition of the library and checks (see :mod:`autograder.edition`). course/ is rebuilt
-from scratch each time and the output is deterministic, so a test can compare it with a fresh
-build. Only notebooks and the files next to them are released: builder scripts live in
+student edition of the library and checks (see :mod:`autograder.release.edition`). course/ is
+rebuilt from scratch each time and the output is deterministic, so a test can compare it with a
+fresh build. Only notebooks and the files next to them are released: builder scripts live in
 tools/notebooks/ and never reach course/.
 """
 
@@ -23,10 +23,10 @@ from pathlib import Path
 
 import nbformat
 
-from .edition import build_edition
-from .sync_solutions import ROOT, SOLUTIONS
+from .edition import build_edition, generated_note
+from .paths import COURSE, ROOT, SOLUTIONS
+from .regions import function_spans
 
-COURSE = ROOT / "course"
 STUB = 'raise NotImplementedError("Write your answer here (replace this line), then run the check cell below.")'
 
 
@@ -56,33 +56,26 @@ def name_the_stubs(source: str) -> str:
         tree = ast.parse(source)
     except SyntaxError:
         return source  # not plain Python (a magic, say): leave the generic message
-    # (first line, last line, qualified name) of every outermost function, methods as Class.name.
-    spans: list[tuple[int, int, str]] = []
-    for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            spans.append((node.lineno, node.end_lineno, node.name))
-        elif isinstance(node, ast.ClassDef):
-            spans += [
-                (item.lineno, item.end_lineno, f"{node.name}.{item.name}")
-                for item in node.body
-                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))
-            ]
+    spans = function_spans(tree)
     lines = source.splitlines()
-    for number, line in enumerate(lines, start=1):
-        owner = next((name for first, last, name in spans if first <= number <= last), None)
+    for number, line in enumerate(lines):
+        owner = next((name for name, first, last in spans if first <= number <= last), None)
         if line.strip() == STUB and owner is not None:
             indent = line[: len(line) - len(line.lstrip())]
             message = f"{owner}: write your answer here (replace this line), then run the check cell below."
-            lines[number - 1] = indent + f"raise NotImplementedError({message!r})"
+            lines[number] = indent + f"raise NotImplementedError({message!r})"
     return "\n".join(lines)
 
 
-def _name_stubs_in(folder: Path) -> None:
+def _finish_notebooks(folder: Path) -> None:
+    """Name the function in each stub, and mark each notebook as generated from its solutions
+    notebook (in the notebook's metadata, where the builder's mark was)."""
     for path in sorted(folder.rglob("*.ipynb")):
         notebook = nbformat.read(path, as_version=4)
         for cell in notebook.cells:
             if cell.cell_type == "code" and STUB in cell.source:
                 cell.source = name_the_stubs(cell.source)
+        notebook.metadata["backpropkit"] = {"generated": generated_note(SOLUTIONS / path.relative_to(folder))}
         nbformat.write(notebook, path)
 
 
@@ -94,7 +87,7 @@ def release(output: Path = COURSE) -> list[str]:
         staging.mkdir()
         if released:
             _generate(staging)
-        _name_stubs_in(staging)
+        _finish_notebooks(staging)
         build_edition(staging)
         if output.exists():
             shutil.rmtree(output)
@@ -110,6 +103,3 @@ def main(argv: list[str] | None = None) -> int:
     print("plus the student edition: course/lib/backpropkit, course/autograder, course/pyproject.toml")
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())

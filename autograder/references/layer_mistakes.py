@@ -2,13 +2,13 @@
 
 Each hypothesis builds, from the instructor's reference on the case's own inputs, the answer a
 student with that one mistake would return; the check names the mistake only when the student's
-answer reproduces it (:func:`autograder.diagnose.recognized_mistake`). Where the mistaken answer
-cannot be made from the reference's outputs (a loop one short, windows that ignore the stride),
-a small mistaken variant of the reference loop computes it.
+answer reproduces it (:func:`autograder.checks.diagnose.recognized_mistake`). Where the mistaken
+answer cannot be made from the reference's outputs (a loop one short, windows that ignore the
+stride), a small mistaken variant of the reference loop computes it.
 
 Instructor-only, like :mod:`autograder.references`: the variants below are nearly the answers, so
-the student edition leaves this module out (:mod:`autograder.edition`), and there the checks
-report what is wrong without naming a mistake.
+the student edition leaves this package out (:mod:`autograder.release.edition`), and there the
+checks report what is wrong without naming a mistake.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from typing import Any, Callable
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from . import oracles
-from .diagnose import Mistake
+from ..checks import oracles
+from ..checks.diagnose import Mistake
 
 
 @dataclass(frozen=True)
