@@ -43,6 +43,7 @@ class Limits:
 class TestOutcome:
     """The result of one test cell: points, and what the student should read about it."""
 
+    __test__ = False  # a record, not a pytest test class (its name starts with Test)
     grade_id: str
     points: float
     max_points: float
