@@ -187,3 +187,15 @@ def test_grading_a_class_runs_the_code_and_leaves_the_written_answer_to_the_ta(w
     assert hand_grade(workspace, "alice") == (None, None, True)
     row = status_rows(workspace, ASSIGNMENT)[0]
     assert (row.state, row.points, row.written_waiting) == ("graded", "5/7", 1)
+
+
+def test_check_lists_a_written_answer_as_left_to_the_ta(workspace: Workspace, tmp_path: Path) -> None:
+    """A student running `bpk-grade check` learns the question exists and who grades it."""
+    from autograder.grading.self_check import check_notebook, format_report
+
+    hand_in(workspace, "alice", MODEL_ANSWER)
+    notebook = workspace.submission_dir("alice", ASSIGNMENT) / NOTEBOOK
+    result, hidden = check_notebook(notebook, tmp_path / "solutions", Limits(cell_timeout=20, notebook_timeout=60))
+    report = format_report(result, hidden)
+    assert report.splitlines()[0] == f"{NOTEBOOK}: 5 / 5 points"
+    assert f"{QUESTION}: ? / 2  written answer, graded by hand by your TA (not counted above)" in report

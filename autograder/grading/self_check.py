@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import json
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
+from . import written
 from .grader import copy_into, grade_notebook, write_files, write_other_assignments
 from .records import Limits, NotebookJob, NotebookResult, SubmissionJob
 from .sandbox import remove_tree
@@ -97,13 +99,14 @@ def check_notebook(notebook: Path, source_root: Path, limits: Limits | None = No
         read_only = write_other_assignments(workdir.parent, job)
         result = grade_notebook(job.notebooks[0], workdir, job, {"kernel_start": 0.0, "execution": 0.0, "checks": 0.0},
                                 read_only)
+        result = replace(result, written=written.answers_in(job.notebooks[0]))
     finally:
         remove_tree(scratch)  # TemporaryDirectory's cleanup would follow links left in course/
     return result, source_path is not None
 
 
 def format_report(result: NotebookResult, hidden_tests_used: bool, case_salt: int | None = None) -> str:
-    """What ``check`` prints: a line per test, then each failure's message."""
+    """What ``check`` prints: a line per test, one per written answer (left to the TA), then the cells that raised."""
     lines = [f"{result.name}: {result.points:g} / {result.max_points:g} points"]
     if not hidden_tests_used:
         lines.append("(no instructor source found: only the notebook's own public tests were run)")
@@ -119,6 +122,9 @@ def format_report(result: NotebookResult, hidden_tests_used: bool, case_salt: in
         if test.reason or test.failure:
             for line in (test.reason or test.failure).splitlines():
                 lines.append(f"      {line}")
+    for answer in result.written:
+        lines.append(f"  \u270e {answer.grade_id}: ? / {answer.max_points:g}  written answer, graded by hand by your TA "
+                     "(not counted above)")
     for cell in result.cell_outputs:
         if cell.error:  # whole: a public check's message spans lines, and the traceback is the student's own
             lines.append(f"  cell {cell.index + 1} raised:")
